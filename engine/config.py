@@ -1,0 +1,80 @@
+"""Every setting of the product, read once from the environment (documented in the README)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(env, name, default):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"Réglage {name} : « {raw} » n'est pas un nombre entier.") from None
+
+
+def _date(env, name):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"Réglage {name} : « {raw} » n'est pas une date AAAA-MM-JJ.") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    instance_dir: Path
+    processes_dir: Path
+    today: dt.date | None = None
+    secret_key: str | None = None
+    base_url: str = "http://127.0.0.1:5000"
+    parent_link_days: int = 30
+    api_token_hours: int = 12
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    max_text_length: int = 5000
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env=None) -> Settings:
+        env = os.environ if env is None else env
+        instance = Path(env.get("IPT_INSTANCE_DIR") or ROOT / "instance")
+        url = env.get("IPT_DATABASE_URL") or f"sqlite:///{instance / 'ipt.sqlite3'}"
+        return cls(
+            database_url=url,
+            instance_dir=instance,
+            processes_dir=Path(env.get("IPT_PROCESSES_DIR") or ROOT / "processes"),
+            today=_date(env, "IPT_TODAY"),
+            secret_key=env.get("IPT_SECRET_KEY") or None,
+            base_url=(env.get("IPT_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            parent_link_days=_int(env, "IPT_PARENT_LINK_DAYS", 30),
+            api_token_hours=_int(env, "IPT_API_TOKEN_HOURS", 12),
+            login_max_failures=_int(env, "IPT_LOGIN_MAX_FAILURES", 5),
+            login_lock_minutes=_int(env, "IPT_LOGIN_LOCK_MINUTES", 15),
+            max_text_length=_int(env, "IPT_MAX_TEXT_LENGTH", 5000),
+        )
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, else one generated once and kept in the instance folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.instance_dir / "secret_key"
+        if not path.exists():
+            import secrets
+
+            self.instance_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -1,0 +1,128 @@
+"""Parents act through a personal link: random, stored as SHA-256, scoped to one dossier and one
+guardian, expiring, reissuable (the previous link stops working) and revocable."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from engine import audit
+from engine.auth import _aware, new_token, token_digest
+from engine.clock import clock
+from engine.errors import AuthError, NotFound
+from engine.models import Guardian, OutboxMessage, ParentLink
+
+
+def issue(session, runtime, actor, dossier, guardian) -> str:
+    """A new link for `guardian` (older ones revoked); the e-mail goes to the outbox."""
+    now = clock.now()
+    for old in _active(session, guardian.id):
+        old.revoked_at = now
+    raw, digest = new_token()
+    link = ParentLink(
+        dossier_id=dossier.id,
+        guardian_id=guardian.id,
+        token_hash=digest,
+        created_at=now,
+        created_by_id=actor.user_id,
+        expires_at=now + dt.timedelta(days=runtime.settings.parent_link_days),
+    )
+    session.add(link)
+    url = f"{runtime.settings.base_url}/p/{raw}"
+    session.add(
+        OutboxMessage(
+            kind="email",
+            dossier_id=dossier.id,
+            recipient=guardian.email,
+            created_at=now,
+            payload={
+                "subject": f"IPT de {dossier.pupil_first_name} {dossier.pupil_last_name} : votre lien personnel",
+                "body": (
+                    f"Bonjour {guardian.first_name} {guardian.last_name},\n\n"
+                    "Un dossier d'intégration permanente totale (IPT) a été ouvert pour "
+                    f"{dossier.pupil_first_name} {dossier.pupil_last_name}.\n"
+                    "Ce lien personnel vous permet de consulter le dossier et de donner votre avis "
+                    f"ou votre accord, sans mot de passe :\n\n{url}\n\n"
+                    f"Il est valable jusqu'au {link.expires_at:%d/%m/%Y}. Ne le transmettez à personne.\n"
+                ),
+                "url": url,
+                "guardian_id": guardian.id,
+            },
+        )
+    )
+    audit.record(
+        session,
+        actor,
+        "lien_parent_emis",
+        f"Lien personnel émis pour {guardian.first_name} {guardian.last_name}.",
+        dossier.id,
+        guardian_id=guardian.id,
+    )
+    return raw
+
+
+def reissue(session, runtime, actor, dossier, guardian_id: int) -> str:
+    guardian = _guardian(session, dossier, guardian_id)
+    return issue(session, runtime, actor, dossier, guardian)
+
+
+def revoke(session, actor, dossier, guardian_id: int) -> int:
+    guardian = _guardian(session, dossier, guardian_id)
+    count = 0
+    for link in _active(session, guardian.id):
+        link.revoked_at = clock.now()
+        count += 1
+    audit.record(
+        session,
+        actor,
+        "lien_parent_revoque",
+        f"Lien personnel révoqué pour {guardian.first_name} {guardian.last_name}.",
+        dossier.id,
+    )
+    return count
+
+
+def resolve(session, raw: str) -> tuple[ParentLink, Guardian]:
+    """The link and guardian for a raw token; AuthError (French) if unknown/expired/revoked."""
+    link = session.scalar(
+        select(ParentLink).where(ParentLink.token_hash == token_digest(raw or ""))
+    )
+    if link is None:
+        raise AuthError("Ce lien n'est pas valide. Demandez un nouveau lien à l'école.")
+    if link.revoked_at is not None:
+        raise AuthError("Ce lien a été remplacé ou révoqué. Demandez un nouveau lien à l'école.")
+    if _aware(link.expires_at) <= clock.now():
+        raise AuthError("Ce lien a expiré. Demandez un nouveau lien à l'école.")
+    link.last_used_at = clock.now()
+    return link, session.get(Guardian, link.guardian_id)
+
+
+def pending_links(session, dossier) -> list[OutboxMessage]:
+    """Links not yet sent by e-mail: shown to the ES direction until the workers send them."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.dossier_id == dossier.id,
+                OutboxMessage.kind == "email",
+                OutboxMessage.status == "pending",
+            )
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def _active(session, guardian_id):
+    return session.scalars(
+        select(ParentLink).where(
+            ParentLink.guardian_id == guardian_id, ParentLink.revoked_at.is_(None)
+        )
+    ).all()
+
+
+def _guardian(session, dossier, guardian_id) -> Guardian:
+    guardian = session.get(Guardian, guardian_id)
+    if guardian is None or guardian.dossier_id != dossier.id:
+        raise NotFound("Ce responsable légal n'existe pas dans ce dossier.")
+    return guardian

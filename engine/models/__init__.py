@@ -1,0 +1,37 @@
+"""The typed tables. Import from here: `from engine.models import Dossier`."""
+
+from engine.db import Base
+from engine.models.audit import AuditEvent, OutboxMessage
+from engine.models.auth import ApiToken, LoginThrottle, ParentLink
+from engine.models.directory import Membership, Organisation, PoleTie, User
+from engine.models.dossiers import (
+    Decision,
+    Dossier,
+    Guardian,
+    PartnerRequest,
+    PartySnapshot,
+    StageContent,
+)
+from engine.models.workflow import HumanTask, ProcessInstance, SpecVersion
+
+__all__ = [
+    "Base",
+    "AuditEvent",
+    "OutboxMessage",
+    "ApiToken",
+    "LoginThrottle",
+    "ParentLink",
+    "Membership",
+    "Organisation",
+    "PoleTie",
+    "User",
+    "Decision",
+    "Dossier",
+    "Guardian",
+    "PartnerRequest",
+    "PartySnapshot",
+    "StageContent",
+    "HumanTask",
+    "ProcessInstance",
+    "SpecVersion",
+]

@@ -1,0 +1,1 @@
+"""Analysts' scenarios: YAML files run headlessly on the real engine (see docs/scenarios.md)."""

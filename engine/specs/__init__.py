@@ -1,0 +1,1 @@
+"""Process definitions: loading, validating, versioning; the script environment; the serializer."""

@@ -1,0 +1,23 @@
+"""What our diagrams may say beyond plain BPMN: the user-task properties the engine reads.
+
+A user task carries (spiff-arena's convention, editable in the usual modelers):
+  formJsonSchemaFilename  the form in processes/forms/
+  dataKey                 the task-data variable the form result is stored under
+  record                  which fact the engine writes on completion (see RECORDS)
+  stage                   the dossier stage the task belongs to
+  roles                   optional: narrows the lane's roles (comma-separated)
+  party                   for `avis`/`accord` records: whose avis it is (cc_es, cpms_es, …)
+"""
+
+RECORDS = {
+    "avis": "an avis (favorable/défavorable) of `party`",
+    "accord": "an accord of `party` on a document",
+    "partner_request": "the EO school asked to be the partner",
+    "partner_answer": "the EO school's answer",
+    "content_projet": "the projet's content (annex 4)",
+    "content_protocole": "the protocol's content (annex 5)",
+    "declaration": "the pôle's declaration (annex 2)",
+}
+REQUIRED_PROPERTIES = ("formJsonSchemaFilename", "dataKey", "record", "stage")
+PARTIES_FOR_DECISIONS = {"cc_es", "cpms_es", "parents", "eo_school", "cc_eo", "pole", "cpms_eo"}
+STAGES = ("proposition", "recherche_partenaire", "projet", "protocole", "ipt")

@@ -1,0 +1,1 @@
+"""Human tasks: assignment, the inbox, completion, forms."""

@@ -1,0 +1,248 @@
+"""The inbox and completing a task: one transaction, optimistic concurrency.
+
+Completing is: verify the row → claim it (a conditional UPDATE: the second of two concurrent
+completions finds it taken) → load the instance → validate the form → run the engine → write
+facts, task rows, instance state and an audit event. The caller commits (or rolls back on error).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit, instances
+from engine.clock import clock
+from engine.dossiers import access, facts, progress
+from engine.errors import AlreadyCompleted, Forbidden, IPTError, NotFound, ValidationFailed
+from engine.models import Dossier, Guardian, HumanTask, Organisation, ProcessInstance
+from engine.tasks.forms import resolve_schema, validate_form
+
+
+class Conflict(IPTError):
+    code = "conflit"
+
+
+@dataclass(frozen=True)
+class Signer:
+    name: str
+    capacity: str
+    user_id: int | None = None
+    guardian_id: int | None = None
+    on_paper: bool = False
+
+
+def inbox(session, actor) -> list[HumanTask]:
+    """Only the open tasks addressed to my organisations and roles (or, for parents, mine)."""
+    stmt = select(HumanTask).where(HumanTask.state == "open")
+    if actor.is_parent:
+        stmt = stmt.where(HumanTask.party == "parents", HumanTask.dossier_id == actor.dossier_scope)
+    else:
+        stmt = stmt.where(HumanTask.organisation_id.in_(list(actor.org_ids) or [-1]))
+    rows = session.scalars(stmt.order_by(HumanTask.created_at, HumanTask.id)).all()
+    return [r for r in rows if access.is_addressed_to(actor, r)]
+
+
+def paper_tasks(session, actor) -> list[HumanTask]:
+    """Parents' open tasks of dossiers where I may record a paper accord."""
+    orgs = list(actor.org_ids) or [-1]
+    rows = session.scalars(
+        select(HumanTask)
+        .join(Dossier, Dossier.id == HumanTask.dossier_id)
+        .where(
+            HumanTask.state == "open",
+            HumanTask.party == "parents",
+            (Dossier.es_school_id.in_(orgs))
+            | (Dossier.eo_school_id.in_(orgs))
+            | (Dossier.pole_id.in_(orgs)),
+        )
+    ).all()
+    return [
+        r for r in rows if access.can_record_for_parents(actor, session.get(Dossier, r.dossier_id))
+    ]
+
+
+def get_task(session, actor, task_id: str) -> tuple[HumanTask, Dossier]:
+    row = session.get(HumanTask, str(task_id))
+    if row is None:
+        raise NotFound("Cette tâche n'existe pas.")
+    dossier = session.get(Dossier, row.dossier_id)
+    if not (
+        access.can_act(actor, row, dossier)
+        or (row.state != "open" and access.can_view(actor, dossier))
+    ):
+        raise Forbidden("Cette tâche ne vous est pas adressée.")
+    return row, dossier
+
+
+def form_for(session, runtime, task: HumanTask, dossier: Dossier) -> dict:
+    instance = session.get(ProcessInstance, task.instance_id)
+    definition = runtime.library.for_version(session, instance.spec_version_id)
+    return resolve_schema(definition.forms[task.form], choices(session, dossier))
+
+
+def choices(session, dossier) -> dict[str, list[tuple[str, str]]]:
+    """Run-time choice lists a form may name with x-ipt-choices."""
+    schools = session.scalars(
+        select(Organisation)
+        .where(Organisation.kind == "ecole_eo", Organisation.active.is_(True))
+        .order_by(Organisation.name)
+    ).all()
+    return {
+        "eo_schools": [(o.fase, f"{o.name} (FASE {o.fase}, {o.level or '—'})") for o in schools]
+    }
+
+
+def complete_task(
+    session, runtime, actor, task_id: str, data: dict, *, guardian_id=None
+) -> HumanTask:
+    row, dossier = get_task(session, actor, task_id)
+    if not access.can_act(actor, row, dossier):
+        raise Forbidden("Cette tâche ne vous est pas adressée.")
+    if row.state != "open":
+        raise AlreadyCompleted(_done_message(row))
+    signer = _signer(session, actor, row, dossier, guardian_id)
+    schema = form_for(session, runtime, row, dossier)
+    clean = validate_form(schema, data, max_text_length=runtime.settings.max_text_length)
+
+    claimed = session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == row.id, HumanTask.state == "open")
+        .values(
+            state="completed",
+            completed_at=clock.now(),
+            completed_by_id=actor.user_id,
+            completed_by_label=signer.name,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        session.expire(row)
+        raise AlreadyCompleted(_done_message(row))
+    session.refresh(row)
+    instance = session.scalar(
+        select(ProcessInstance).where(ProcessInstance.id == row.instance_id).with_for_update()
+    )
+    session.refresh(dossier)
+    workflow, definition = instances.load(session, runtime, instance)
+    spiff_task = instances.find_task(workflow, row.id)
+    if spiff_task is None or spiff_task not in instances.ready_user_tasks(workflow):
+        raise AlreadyCompleted("Cette tâche n'est plus attendue.")
+    info = definition.user_tasks[row.bpmn_id]
+    spiff_task.data[info.data_key] = clean
+    spiff_task.run()
+    instances.run_engine(workflow, dossier, info.name)
+
+    facts.RECORDERS[info.record](session, dossier, info, clean, signer, row.id)
+    _after_step(session, runtime, actor, instance, workflow, definition, dossier)
+    audit.record(
+        session,
+        actor,
+        "tache_completee",
+        f"{info.name} — {_summary(clean)}",
+        dossier.id,
+        task_id=row.id,
+        bpmn_id=row.bpmn_id,
+        on_paper=signer.on_paper,
+    )
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(
+            "Le dossier a été modifié en même temps par quelqu'un d'autre ; réessayez."
+        ) from None
+    return row
+
+
+def _after_step(session, runtime, actor, instance, workflow, definition, dossier):
+    instances.save(instance, workflow)
+    opened = instances.sync_tasks(session, instance, workflow, definition, dossier)
+    for task in opened:
+        if (
+            task.bpmn_id
+            and definition.user_tasks[task.bpmn_id].record == "partner_request"
+            and dossier.eo_school_id is not None
+        ):
+            facts.partner_fell_through(
+                session, dossier, "Refus d'une partie au stade du projet ou du protocole (R-PROJ-2)"
+            )
+            audit.record(
+                session,
+                actor,
+                "recherche_partenaire",
+                "Un partenaire pressenti a refusé : recherche d'une autre école partenaire (R-PROJ-2).",
+                dossier.id,
+            )
+    session.flush()
+    open_stages = [
+        t.stage
+        for t in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+        )
+    ]
+    stage, status = progress.derive(open_stages, instances.completed_end_events(workflow))
+    if progress.apply(dossier, stage, status):
+        facts.snapshot(
+            session, dossier, "protocole", ("es_school", "eo_school", "pole", "cpms_es", "cpms_eo")
+        )
+        audit.record(
+            session,
+            actor,
+            "ipt_en_place",
+            f"Protocole signé : IPT en place à partir du {dossier.ipt_start_date:%d/%m/%Y}.",
+            dossier.id,
+        )
+    if status == "proposition_refusee":
+        audit.record(
+            session,
+            actor,
+            "proposition_refusee",
+            "Proposition refusée (R-PROP-3) : pas de recherche d'école partenaire.",
+            dossier.id,
+        )
+
+
+def _signer(session, actor, row, dossier, guardian_id) -> Signer:
+    if row.party == "parents":
+        if actor.is_parent:
+            g = session.get(Guardian, actor.guardian_id)
+            return Signer(name=g.display_name, capacity=_guardian_capacity(g), guardian_id=g.id)
+        g = session.get(Guardian, guardian_id) if guardian_id else None
+        if g is None or g.dossier_id != dossier.id:
+            raise ValidationFailed({"guardian_id": "Indiquez le parent qui a signé sur papier."})
+        return Signer(
+            name=g.display_name,
+            capacity=f"{_guardian_capacity(g)} — signé sur papier, encodé par {actor.label}",
+            user_id=actor.user_id,
+            guardian_id=g.id,
+            on_paper=True,
+        )
+    org = session.get(Organisation, row.organisation_id)
+    return Signer(
+        name=actor.label,
+        capacity=f"{actor.capacity_in(row.organisation_id)} — {org.name}",
+        user_id=actor.user_id,
+    )
+
+
+def _guardian_capacity(g) -> str:
+    return "Élève majeur" if g.capacity == "élève majeur" else f"Responsable légal ({g.capacity})"
+
+
+def _done_message(row) -> str:
+    who = f" par {row.completed_by_label}" if row.completed_by_label else ""
+    when = f" le {row.completed_at:%d/%m/%Y à %H:%M}" if row.completed_at else ""
+    if row.state == "cancelled":
+        return "Cette tâche a été annulée : elle n'est plus attendue."
+    return f"Cette tâche a déjà été complétée{who}{when}."
+
+
+def _summary(clean: dict) -> str:
+    if "avis" in clean:
+        return {"favorable": "favorable", "defavorable": "défavorable"}.get(
+            clean["avis"], clean["avis"]
+        )
+    if "reponse" in clean:
+        return {"accepte": "acceptée", "refuse": "refusée"}.get(clean["reponse"], clean["reponse"])
+    return "complétée"

@@ -1,0 +1,1 @@
+"""The `ipt` command: a thin adapter over engine (and web for `serve`/`demo`)."""

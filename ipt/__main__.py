@@ -1,0 +1,3 @@
+from ipt.cli import main
+
+main()

@@ -1,0 +1,509 @@
+"""The API's OpenAPI 3.1 document, written by hand (a test checks it covers every route)."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from web.api import api_bp
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict:
+    return {"$ref": f"#/components/responses/{description}"}
+
+
+STR = {"type": "string"}
+NSTR = {"type": ["string", "null"]}
+NDATE = {"type": ["string", "null"], "format": "date"}
+NDATETIME = {"type": ["string", "null"], "format": "date-time"}
+INT = {"type": "integer"}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "description": "Toute erreur : un code stable, un message en français, et pour 422 le "
+        "message de chaque champ refusé.",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string", "examples": ["donnees_invalides", "interdit"]},
+            "message": STR,
+            "errors": {"type": "object", "additionalProperties": STR},
+        },
+    },
+    "TokenRequest": {
+        "type": "object",
+        "required": ["email", "password"],
+        "properties": {"email": {"type": "string", "format": "email"}, "password": STR},
+    },
+    "Token": {
+        "type": "object",
+        "required": ["token", "expires_at"],
+        "properties": {
+            "token": STR,
+            "token_type": {"const": "Bearer"},
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Pupil": {
+        "type": "object",
+        "properties": {"last_name": STR, "first_name": STR},
+        "additionalProperties": True,
+    },
+    "DossierRef": {"type": "object", "properties": {"id": INT, "reference": STR}},
+    "Task": {
+        "type": "object",
+        "required": ["id", "name", "lane", "stage", "state", "dossier", "pupil", "created_at"],
+        "properties": {
+            "id": STR,
+            "name": STR,
+            "bpmn_id": STR,
+            "lane": STR,
+            "party": STR,
+            "stage": NSTR,
+            "state": {"enum": ["open", "completed", "cancelled"]},
+            "due_date": NDATE,
+            "created_at": {"type": "string", "format": "date-time"},
+            "completed_at": NDATETIME,
+            "completed_by": NSTR,
+            "dossier": _ref("DossierRef"),
+            "pupil": _ref("Pupil"),
+        },
+    },
+    "TaskDetail": {
+        "allOf": [
+            _ref("Task"),
+            {
+                "type": "object",
+                "properties": {
+                    "form": {
+                        "type": ["object", "null"],
+                        "description": "Le formulaire de la tâche : un JSON Schema (draft "
+                        "2020-12), listes de choix résolues.",
+                    }
+                },
+            },
+        ]
+    },
+    "DossierSummary": {
+        "type": "object",
+        "required": ["id", "reference", "stage", "status", "pupil"],
+        "properties": {
+            "id": INT,
+            "reference": STR,
+            "pupil": _ref("Pupil"),
+            "stage": {
+                "enum": ["proposition", "recherche_partenaire", "projet", "protocole", "ipt"]
+            },
+            "stage_label": STR,
+            "status": {"enum": ["en_cours", "proposition_refusee", "cloture", "ipt_en_place"]},
+            "status_label": STR,
+            "target_year": INT,
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Organisation": {
+        "type": "object",
+        "properties": {"id": INT, "name": STR, "fase": STR, "kind": STR},
+    },
+    "Partner": {
+        "allOf": [
+            _ref("Organisation"),
+            {"type": "object", "properties": {"party": STR}, "required": ["party"]},
+        ]
+    },
+    "Guardian": {
+        "type": "object",
+        "description": "Un responsable légal (jamais ses jetons de lien).",
+        "properties": {
+            "id": INT,
+            "position": INT,
+            "last_name": STR,
+            "first_name": STR,
+            "capacity": STR,
+            "email": NSTR,
+            "phone": NSTR,
+        },
+    },
+    "Decision": {
+        "type": "object",
+        "description": "Un avis ou un accord : qui (nom, qualité), quand, quoi, pourquoi.",
+        "properties": {
+            "id": INT,
+            "stage": STR,
+            "kind": {"enum": ["avis", "accord"]},
+            "party": STR,
+            "value": STR,
+            "decided_on": {"type": "string", "format": "date"},
+            "justification": NSTR,
+            "person_name": STR,
+            "capacity": STR,
+            "on_paper": {"type": "boolean"},
+            "superseded": {"type": "boolean"},
+            "recorded_at": {"type": "string", "format": "date-time"},
+            "task_id": NSTR,
+        },
+    },
+    "PartnerRequest": {
+        "type": "object",
+        "properties": {
+            "id": INT,
+            "eo_school": _ref("Organisation"),
+            "pole": {"oneOf": [_ref("Organisation"), {"type": "null"}]},
+            "requested_on": {"type": "string", "format": "date"},
+            "parents_agree": {"type": "boolean"},
+            "answer": NSTR,
+            "answered_on": NDATE,
+            "reason": NSTR,
+            "ended_reason": NSTR,
+        },
+    },
+    "HistoryEntry": {
+        "type": "object",
+        "properties": {
+            "at": {"type": "string", "format": "date-time"},
+            "actor": STR,
+            "action": STR,
+            "summary": STR,
+        },
+    },
+    "Dossier": {
+        "allOf": [
+            _ref("DossierSummary"),
+            {
+                "type": "object",
+                "properties": {
+                    "initiator": STR,
+                    "eligibility_rule": NSTR,
+                    "status_reason": NSTR,
+                    "eo_acceptance_date": NDATE,
+                    "ipt_start_date": NDATE,
+                    "closed_at": NDATETIME,
+                    "steps": {"type": "array", "items": {"type": "object"}},
+                    "partners": {"type": "array", "items": _ref("Partner")},
+                    "guardians": {"type": "array", "items": _ref("Guardian")},
+                    "decisions": {"type": "array", "items": _ref("Decision")},
+                    "partner_requests": {"type": "array", "items": _ref("PartnerRequest")},
+                    "open_tasks": {"type": "array", "items": _ref("Task")},
+                    "history": {
+                        "type": "array",
+                        "description": "Le journal du dossier (les simples consultations, "
+                        "journalisées aussi, n'y figurent pas).",
+                        "items": _ref("HistoryEntry"),
+                    },
+                },
+            },
+        ]
+    },
+    "GuardianInput": {
+        "type": "object",
+        "required": ["last_name", "first_name", "capacity"],
+        "properties": {
+            "last_name": {"type": "string", "maxLength": 100},
+            "first_name": {"type": "string", "maxLength": 100},
+            "capacity": {
+                "enum": [
+                    "mère",
+                    "père",
+                    "tuteur",
+                    "tutrice",
+                    "autre responsable légal",
+                    "élève majeur",
+                ]
+            },
+            "email": {"type": ["string", "null"], "maxLength": 200},
+            "phone": {"type": ["string", "null"], "maxLength": 40},
+        },
+    },
+    "PropositionInput": {
+        "type": "object",
+        "description": "Une proposition d'IPT (R-PROP-1) ; l'éligibilité (R-ELIG-1/2) est "
+        "vérifiée à l'ouverture.",
+        "required": [
+            "pupil_last_name",
+            "pupil_first_name",
+            "pupil_birth_date",
+            "es_enrolment_date",
+            "es_attendance_since",
+            "initiator",
+            "es_school_id",
+            "guardians",
+        ],
+        "properties": {
+            "pupil_last_name": {"type": "string", "maxLength": 100},
+            "pupil_first_name": {"type": "string", "maxLength": 100},
+            "pupil_cf": {"type": ["string", "null"], "maxLength": 30},
+            "pupil_birth_date": {"type": "string", "format": "date"},
+            "pupil_sex": {"enum": ["F", "M", "X", None]},
+            "es_type": {"type": ["string", "null"], "maxLength": 10},
+            "year_of_study": {"type": ["string", "null"], "maxLength": 40},
+            "es_enrolment_date": {"type": "string", "format": "date"},
+            "es_attendance_since": {"type": "string", "format": "date"},
+            "in_es": {"type": "boolean", "default": True},
+            "previous_ipt_end": NDATE,
+            "initiator": {"enum": ["conseil_de_classe", "cpms_es", "parents"]},
+            "es_school_id": INT,
+            "cpms_es_id": {"type": ["integer", "null"]},
+            "guardians": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 2,
+                "items": _ref("GuardianInput"),
+            },
+        },
+    },
+    "Completion": {
+        "type": "object",
+        "properties": {
+            "task": _ref("Task"),
+            "dossier": _ref("DossierSummary"),
+            "open_tasks": {"type": "array", "items": _ref("Task")},
+        },
+    },
+    "ParentLinkRequest": {
+        "type": "object",
+        "required": ["guardian_id"],
+        "properties": {"guardian_id": INT},
+    },
+    "ParentLink": {
+        "type": "object",
+        "required": ["url", "token", "expires_at"],
+        "properties": {
+            "url": {"type": "string", "format": "uri"},
+            "token": STR,
+            "expires_at": {"type": "string", "format": "date-time"},
+            "guardian_id": INT,
+        },
+    },
+}
+
+RESPONSES = {
+    "BadRequest": _json(_ref("Error"), "Requête illisible (corps qui n'est pas un objet JSON)."),
+    "Unauthorized": {
+        **_json(_ref("Error"), "Jeton manquant, invalide, expiré ou révoqué."),
+        "headers": {"WWW-Authenticate": {"schema": STR}},
+    },
+    "Forbidden": _json(
+        _ref("Error"),
+        "Vous n'êtes pas partenaire de ce dossier, ou la tâche ne vous est pas adressée.",
+    ),
+    "NotFound": _json(_ref("Error"), "Introuvable."),
+    "Conflict": _json(
+        _ref("Error"),
+        "Tâche déjà complétée (ou annulée), ou modifiée en même temps par quelqu'un d'autre.",
+    ),
+    "Unprocessable": _json(
+        _ref("Error"),
+        "Données refusées : `errors` donne le message de "
+        "chaque champ ; ou proposition non éligible (motif dans `message`).",
+    ),
+}
+
+TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": STR}
+DOSSIER_ID = {"name": "dossier_id", "in": "path", "required": True, "schema": INT}
+
+
+def _std(*codes: str) -> dict:
+    names = {
+        "400": "BadRequest",
+        "401": "Unauthorized",
+        "403": "Forbidden",
+        "404": "NotFound",
+        "409": "Conflict",
+        "422": "Unprocessable",
+    }
+    return {code: _error(names[code]) for code in codes}
+
+
+PATHS = {
+    "/auth/token": {
+        "post": {
+            "operationId": "issueToken",
+            "summary": "Obtenir un jeton d'accès (personnel des écoles, CPMS, pôles)",
+            "description": "Après plusieurs échecs pour une même adresse, la connexion est "
+            "bloquée quelques minutes (réponse 401 avec le délai).",
+            "security": [],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("TokenRequest")}},
+            },
+            "responses": {"200": _json(_ref("Token"), "Jeton émis."), **_std("400", "401")},
+        }
+    },
+    "/tasks": {
+        "get": {
+            "operationId": "listTasks",
+            "summary": "Mes tâches ouvertes",
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {"tasks": {"type": "array", "items": _ref("Task")}},
+                    },
+                    "Les tâches adressées à mes organisations et rôles (ou, par un lien "
+                    "parent, aux parents de ce dossier).",
+                ),
+                **_std("401"),
+            },
+        }
+    },
+    "/tasks/{task_id}": {
+        "get": {
+            "operationId": "getTask",
+            "summary": "Une tâche et son formulaire (JSON Schema)",
+            "parameters": [TASK_ID],
+            "responses": {
+                "200": _json(_ref("TaskDetail"), "La tâche."),
+                **_std("401", "403", "404"),
+            },
+        }
+    },
+    "/tasks/{task_id}/complete": {
+        "post": {
+            "operationId": "completeTask",
+            "summary": "Compléter une tâche",
+            "description": "Le corps est la réponse au formulaire de la tâche. `guardian_id` "
+            "(dans le corps ou la requête) : pour le personnel qui encode l'accord d'un parent "
+            "signé sur papier.",
+            "parameters": [
+                TASK_ID,
+                {"name": "guardian_id", "in": "query", "required": False, "schema": INT},
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"guardian_id": INT},
+                            "additionalProperties": True,
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(_ref("Completion"), "Tâche complétée ; étape et statut du dossier."),
+                **_std("400", "401", "403", "404", "409", "422"),
+            },
+        }
+    },
+    "/dossiers": {
+        "get": {
+            "operationId": "listDossiers",
+            "summary": "Les dossiers dont je suis partenaire",
+            "parameters": [
+                {
+                    "name": "q",
+                    "in": "query",
+                    "required": False,
+                    "description": "Nom, prénom, numéro CF ou référence.",
+                    "schema": {"type": "string", "maxLength": 100},
+                }
+            ],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "dossiers": {"type": "array", "items": _ref("DossierSummary")}
+                        },
+                    },
+                    "Les dossiers visibles (200 au plus, les plus récents d'abord).",
+                ),
+                **_std("401", "422"),
+            },
+        },
+        "post": {
+            "operationId": "openProposition",
+            "summary": "Introduire une proposition d'IPT (ouvre un dossier)",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("PropositionInput")}},
+            },
+            "responses": {
+                "201": {
+                    **_json(_ref("Dossier"), "Dossier ouvert."),
+                    "headers": {"Location": {"schema": STR}},
+                },
+                **_std("400", "401", "403", "422"),
+            },
+        },
+    },
+    "/dossiers/{dossier_id}": {
+        "get": {
+            "operationId": "getDossier",
+            "summary": "Un dossier (chaque consultation est journalisée)",
+            "parameters": [DOSSIER_ID],
+            "responses": {
+                "200": _json(_ref("Dossier"), "Le dossier."),
+                **_std("401", "403", "404"),
+            },
+        }
+    },
+    "/dossiers/{dossier_id}/parent-links": {
+        "post": {
+            "operationId": "issueParentLink",
+            "summary": "Émettre un nouveau lien personnel pour un parent",
+            "description": "Direction de l'école spécialisée ou son délégué. Le lien précédent "
+            "cesse de fonctionner. Le jeton sert aussi de jeton Bearer, limité à ce dossier.",
+            "parameters": [DOSSIER_ID],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("ParentLinkRequest")}},
+            },
+            "responses": {
+                "201": _json(_ref("ParentLink"), "Lien émis (affiché une seule fois)."),
+                **_std("400", "401", "403", "404", "422"),
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "operationId": "openapiDocument",
+            "summary": "Ce document",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "Document OpenAPI 3.1.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    },
+}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "IPT — API JSON",
+        "version": "1.0.0",
+        "description": "Intégration permanente totale : tâches, dossiers et liens parents. "
+        "Les messages d'erreur sont en français.",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "Jeton du personnel (POST /auth/token) ou jeton d'un lien "
+                "personnel de parent (limité à son dossier).",
+            }
+        },
+        "schemas": SCHEMAS,
+        "responses": RESPONSES,
+    },
+}
+
+
+@api_bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(DOCUMENT)

@@ -1,0 +1,44 @@
+"""The French web UI: blueprints, security headers and the CSRF error page."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask_wtf.csrf import CSRFError
+
+from web.views import auth, dossiers, parents, propositions, tasks
+
+CSP = "default-src 'self'"
+CSRF_MESSAGE = "Jeton de sécurité manquant ou expiré : rechargez la page et réessayez."
+
+
+def register_blueprints(app):
+    from web.api import api_bp
+
+    for bp in (auth.bp, tasks.bp, dossiers.bp, propositions.bp, parents.bp):
+        app.register_blueprint(bp)
+    app.register_blueprint(api_bp)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_err):
+        return render_template("error.html", message=CSRF_MESSAGE, code=400), 400
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @app.context_processor
+    def _nav():
+        from flask import g
+
+        from web.db import get_db
+
+        actor = g.get("actor")
+        return {"may_propose": propositions.may_propose(get_db(), actor) if actor else False}
+
+    from web import labels
+
+    app.jinja_env.filters.update(labels.FILTERS)

@@ -1,0 +1,150 @@
+"""Everything the dossier page shows, gathered in one place (the view stays thin)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine.auth import _aware, token_digest
+from engine.clock import clock
+from engine.dossiers import parent_links, progress
+from engine.models import (
+    AuditEvent,
+    HumanTask,
+    Organisation,
+    ParentLink,
+    PartnerRequest,
+    StageContent,
+)
+from engine.tasks import service as tasks
+
+PARTNERS = (
+    ("es_school_id", "École d'enseignement spécialisé"),
+    ("cpms_es_id", "CPMS de l'école spécialisée"),
+    ("eo_school_id", "École d'enseignement ordinaire partenaire"),
+    ("pole_id", "Pôle territorial"),
+    ("cpms_eo_id", "CPMS de l'école ordinaire"),
+)
+CONTENT_TITLES = {
+    "projet": "Projet d'intégration (annexe 4)",
+    "protocole": "Protocole (annexe 5)",
+    "declaration": "Déclaration du protocole (annexe 2)",
+}
+HIDDEN_ACTIONS = {"dossier_consulte"}  # reads are audited, but not listed as history
+
+
+def is_es_direction(actor, dossier) -> bool:
+    return bool(actor.roles_in(dossier.es_school_id) & {"direction", "delegue"})
+
+
+def partners(db, dossier) -> list[dict]:
+    out = []
+    for attr, label in PARTNERS:
+        org_id = getattr(dossier, attr)
+        org = db.get(Organisation, org_id) if org_id else None
+        out.append({"label": label, "org": org})
+    return out
+
+
+def partner_requests(db, dossier) -> list[dict]:
+    rows = db.scalars(
+        select(PartnerRequest).where(PartnerRequest.dossier_id == dossier.id).order_by(PartnerRequest.id)
+    )
+    return [
+        {"row": r, "school": db.get(Organisation, r.eo_school_id), "pole": db.get(Organisation, r.pole_id) if r.pole_id else None}
+        for r in rows
+    ]
+
+
+def contents(db, runtime, dossier) -> list[dict]:
+    """The latest version of each kind (projet, protocole, déclaration), with field titles."""
+    latest: dict[str, StageContent] = {}
+    for row in db.scalars(
+        select(StageContent).where(StageContent.dossier_id == dossier.id).order_by(StageContent.id)
+    ):
+        latest[row.kind] = row
+    out = []
+    for kind, row in latest.items():
+        titles = _titles(db, runtime, dossier, row.task_id)
+        items = [
+            (titles.get(key, key), value)
+            for key, value in row.data.items()
+            if key != "avis_cpms_es"
+        ]
+        out.append(
+            {
+                "kind": kind,
+                "title": CONTENT_TITLES.get(kind, kind),
+                "items": items,
+                "cpms": row.data.get("avis_cpms_es") if kind == "protocole" else None,
+                "row": row,
+            }
+        )
+    return out
+
+
+def _titles(db, runtime, dossier, task_id) -> dict[str, str]:
+    task = db.get(HumanTask, task_id) if task_id else None
+    if task is None or not task.form:
+        return {}
+    schema = tasks.form_for(db, runtime, task, dossier)
+    return {k: p.get("title", k) for k, p in (schema.get("properties") or {}).items()}
+
+
+def open_tasks(db, dossier) -> list[dict]:
+    rows = db.scalars(
+        select(HumanTask)
+        .where(HumanTask.dossier_id == dossier.id, HumanTask.state == "open")
+        .order_by(HumanTask.created_at, HumanTask.id)
+    )
+    out = []
+    for t in rows:
+        org = db.get(Organisation, t.organisation_id) if t.organisation_id else None
+        waits_for = "Les parents (par leur lien personnel)" if t.party == "parents" else (
+            f"{t.lane} — {org.name}" if org else t.lane
+        )
+        out.append({"task": t, "waits_for": waits_for})
+    return out
+
+
+def history(db, dossier) -> list[AuditEvent]:
+    return list(
+        db.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.dossier_id == dossier.id, AuditEvent.action.not_in(HIDDEN_ACTIONS))
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )
+
+
+def pending_links(db, dossier) -> dict[int, str]:
+    """guardian id → the URL of their latest link not yet sent by e-mail."""
+    live = {}
+    for msg in parent_links.pending_links(db, dossier):
+        payload = msg.payload or {}
+        url = payload.get("url") or ""
+        if payload.get("guardian_id") and _still_valid(db, url.rsplit("/", 1)[-1]):
+            live[payload["guardian_id"]] = url
+    return live
+
+
+def _still_valid(db, raw: str) -> bool:
+    """A revoked or replaced link stays in the outbox: don't hand it over."""
+    link = db.scalar(select(ParentLink).where(ParentLink.token_hash == token_digest(raw)))
+    return link is not None and link.revoked_at is None and _aware(link.expires_at) > clock.now()
+
+
+def context(db, runtime, actor, dossier) -> dict:
+    es_direction = is_es_direction(actor, dossier)
+    return {
+        "dossier": dossier,
+        "partners": partners(db, dossier),
+        "steps": progress.steps(dossier),
+        "decisions": dossier.decisions,
+        "requests": partner_requests(db, dossier),
+        "contents": contents(db, runtime, dossier),
+        "open_tasks": open_tasks(db, dossier),
+        "history": history(db, dossier),
+        "es_direction": es_direction,
+        "links": pending_links(db, dossier) if es_direction else {},
+        "can_close": es_direction and dossier.status == "en_cours" and dossier.stage != "ipt",
+    }

@@ -17,12 +17,19 @@ from engine.db import Base, make_engine, make_session_factory
 
 PG_URL = os.environ.get("IPT_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+BROWSER = os.environ.get("IPT_BROWSER") or "/usr/bin/chromium"
+collect_ignore = [] if os.path.exists(BROWSER) else ["browser"]
 
 
 def pytest_report_header(config):
-    if not PG_URL:
-        return "IPT: PostgreSQL group left out (IPT_TEST_DATABASE_URL not set); SQLite only."
-    return f"IPT: databases = SQLite + PostgreSQL ({PG_URL.rsplit('@', 1)[-1]})"
+    lines = [
+        f"IPT: databases = SQLite + PostgreSQL ({PG_URL.rsplit('@', 1)[-1]})"
+        if PG_URL
+        else "IPT: PostgreSQL group left out (IPT_TEST_DATABASE_URL not set); SQLite only."
+    ]
+    if collect_ignore:
+        lines.append(f"IPT: browser group left out ({BROWSER} not found).")
+    return lines
 
 
 @pytest.fixture(scope="session")

@@ -64,7 +64,9 @@ def _display(value) -> str:
     return "" if value is None else str(value)
 
 
-def build_fields(schema: Mapping, values: Mapping | None = None, errors: Mapping | None = None) -> list[Field]:
+def build_fields(
+    schema: Mapping, values: Mapping | None = None, errors: Mapping | None = None
+) -> list[Field]:
     """Fields in schema order, with the entered `values` (raw strings) and French `errors`."""
     values, errors = values or {}, errors or {}
     required = set(schema.get("required") or [])

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine import audit
 from engine.auth import _aware, new_token, token_digest
 from engine.clock import clock
-from engine.errors import AuthError, NotFound
+from engine.errors import AuthError, Forbidden, NotFound
 from engine.models import Guardian, OutboxMessage, ParentLink
 
 
@@ -62,12 +62,20 @@ def issue(session, runtime, actor, dossier, guardian) -> str:
     return raw
 
 
+def ensure_may_manage(actor, dossier) -> None:
+    """Links are handed out by the ES direction (or its delegate), who knows the family."""
+    if not actor.roles_in(dossier.es_school_id) & {"direction", "delegue"}:
+        raise Forbidden("Seule la direction de l'école spécialisée gère les liens des parents.")
+
+
 def reissue(session, runtime, actor, dossier, guardian_id: int) -> str:
+    ensure_may_manage(actor, dossier)
     guardian = _guardian(session, dossier, guardian_id)
     return issue(session, runtime, actor, dossier, guardian)
 
 
 def revoke(session, actor, dossier, guardian_id: int) -> int:
+    ensure_may_manage(actor, dossier)
     guardian = _guardian(session, dossier, guardian_id)
     count = 0
     for link in _active(session, guardian.id):

@@ -47,3 +47,14 @@ def test_tampered_expired_reissued_and_revoked_links_refused(drv):
     parent_links.revoke(drv.s, drv.user("direction.es@demo.ipt"), d, d.guardians[0].id)
     with pytest.raises(AuthError):
         parent_links.resolve(drv.s, new)
+
+
+def test_only_the_es_direction_manages_links(drv):
+    from engine.errors import Forbidden
+
+    d = drv.proposition()
+    for who in ("cpms.es@demo.ipt", "direction.pole@demo.ipt"):
+        with pytest.raises(Forbidden):
+            parent_links.reissue(drv.s, drv.runtime, drv.user(who), d, d.guardians[0].id)
+        with pytest.raises(Forbidden):
+            parent_links.revoke(drv.s, drv.user(who), d, d.guardians[0].id)

@@ -69,7 +69,9 @@ class Browser:
     def post_form(self, page_url, data, action=None, **kw):
         page = self.client.get(page_url)
         assert page.status_code == 200, page.status_code
-        return self.client.post(action or page_url, data={**data, "csrf_token": csrf_of(page)}, **kw)
+        return self.client.post(
+            action or page_url, data={**data, "csrf_token": csrf_of(page)}, **kw
+        )
 
     def login(self, email, password=PASSWORD):
         return self.post_form("/connexion", {"email": email, "password": password})

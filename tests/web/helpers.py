@@ -49,7 +49,9 @@ def open_task(db, dossier_id, bpmn_id) -> HumanTask:
     db.expire_all()
     task = db.scalar(
         select(HumanTask).where(
-            HumanTask.dossier_id == dossier_id, HumanTask.bpmn_id == bpmn_id, HumanTask.state == "open"
+            HumanTask.dossier_id == dossier_id,
+            HumanTask.bpmn_id == bpmn_id,
+            HumanTask.state == "open",
         )
     )
     assert task is not None, f"no open task {bpmn_id}"

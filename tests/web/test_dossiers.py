@@ -25,7 +25,9 @@ def dossier(es, db):
 def _link_url(db, dossier):
     db.expire_all()
     msg = db.scalar(
-        select(OutboxMessage).where(OutboxMessage.dossier_id == dossier.id).order_by(OutboxMessage.id.desc())
+        select(OutboxMessage)
+        .where(OutboxMessage.dossier_id == dossier.id)
+        .order_by(OutboxMessage.id.desc())
     )
     return msg.payload["url"].replace("http://ipt.test", "")
 
@@ -106,9 +108,9 @@ def open_task_count(db, dossier_id):
     from engine.models import HumanTask
 
     return db.scalar(
-        select(func.count()).select_from(HumanTask).where(
-            HumanTask.dossier_id == dossier_id, HumanTask.state == "open"
-        )
+        select(func.count())
+        .select_from(HumanTask)
+        .where(HumanTask.dossier_id == dossier_id, HumanTask.state == "open")
     )
 
 
@@ -131,8 +133,11 @@ def test_parent_link_opens_the_parent_page_and_parent_gives_avis(app, es, db, do
     from tests.web.conftest import Browser
 
     b = Browser(parent)
-    response = b.post_form("/parent", {"date_avis": "2026-01-11", "avis": "favorable"},
-                           action=f"/taches/{open_task(db, dossier.id, 'avis_parents').id}")
+    response = b.post_form(
+        "/parent",
+        {"date_avis": "2026-01-11", "avis": "favorable"},
+        action=f"/taches/{open_task(db, dossier.id, 'avis_parents').id}",
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/parent")
     db.expire_all()
     assert open_task_count(db, dossier.id) == 2
@@ -167,13 +172,17 @@ def test_reissue_and_revoke_links(app, es, db, dossier):
     new = _link_url(db, dossier)
     assert new != old
     page = es.get(base).get_data(as_text=True)
-    assert new in page.replace("http://ipt.test", "") and old not in page.replace("http://ipt.test", "")
+    assert new in page.replace("http://ipt.test", "") and old not in page.replace(
+        "http://ipt.test", ""
+    )
     assert "remplacé ou révoqué" in app.test_client().get(old).get_data(as_text=True)
     # an open parent session ends when its link is revoked
     parent = app.test_client()
     parent.get(new)
     assert parent.get("/parent").status_code == 200
-    assert es.post_form(base, {}, action=f"{base}/parents/{guardian.id}/revoquer").status_code == 302
+    assert (
+        es.post_form(base, {}, action=f"{base}/parents/{guardian.id}/revoquer").status_code == 302
+    )
     assert parent.get("/parent").status_code == 403
     assert app.test_client().get(new).status_code == 403
 

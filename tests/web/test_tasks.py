@@ -38,17 +38,33 @@ def test_task_form_is_rendered_from_its_schema(as_partner, db, dossier):
 
 BAD_INPUTS = [
     ({"avis": "favorable"}, "date_reunion", "Ce champ est obligatoire."),
-    ({"date_reunion": "2026-01-10", "avis": "peut-être"}, "avis", "Choisissez une des valeurs proposées."),
-    ({"date_reunion": "10/01/2026", "avis": "favorable"}, "date_reunion", "Date invalide : utilisez le format AAAA-MM-JJ."),
-    ({"date_reunion": "2026-01-10", "avis": "favorable", "justification": "x" * 5001}, "justification",
-     "Texte trop long : 5000 caractères au maximum."),
-    ({"date_reunion": "2026-01-10", "avis": "defavorable"}, "justification",
-     "Une justification est obligatoire lorsque l&#39;avis est défavorable."),
+    (
+        {"date_reunion": "2026-01-10", "avis": "peut-être"},
+        "avis",
+        "Choisissez une des valeurs proposées.",
+    ),
+    (
+        {"date_reunion": "10/01/2026", "avis": "favorable"},
+        "date_reunion",
+        "Date invalide : utilisez le format AAAA-MM-JJ.",
+    ),
+    (
+        {"date_reunion": "2026-01-10", "avis": "favorable", "justification": "x" * 5001},
+        "justification",
+        "Texte trop long : 5000 caractères au maximum.",
+    ),
+    (
+        {"date_reunion": "2026-01-10", "avis": "defavorable"},
+        "justification",
+        "Une justification est obligatoire lorsque l&#39;avis est défavorable.",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("data", "field", "message"), BAD_INPUTS)
-def test_invalid_form_is_refused_with_french_errors_and_nothing_saved(as_partner, db, dossier, data, field, message):
+def test_invalid_form_is_refused_with_french_errors_and_nothing_saved(
+    as_partner, db, dossier, data, field, message
+):
     es = as_partner("direction.es@demo.ipt")
     task = open_task(db, dossier.id, "avis_cc_es")
     response = es.post_form(f"/taches/{task.id}", data)
@@ -101,9 +117,21 @@ def test_completing_twice_gives_409(as_partner, db, dossier):
 
 def test_cpms_defavorable_needs_its_motivation(as_partner, db, dossier):
     cpms = as_partner("cpms.es@demo.ipt")
-    complete(cpms, db, dossier.id, "avis_cpms_es", {"date_avis": "2026-01-10", "avis": "defavorable"}, status=422)
-    complete(cpms, db, dossier.id, "avis_cpms_es",
-             {"date_avis": "2026-01-10", "avis": "defavorable", "justification": "Trop tôt (R-PROP-4)."})
+    complete(
+        cpms,
+        db,
+        dossier.id,
+        "avis_cpms_es",
+        {"date_avis": "2026-01-10", "avis": "defavorable"},
+        status=422,
+    )
+    complete(
+        cpms,
+        db,
+        dossier.id,
+        "avis_cpms_es",
+        {"date_avis": "2026-01-10", "avis": "defavorable", "justification": "Trop tôt (R-PROP-4)."},
+    )
     page = cpms.get(f"/dossiers/{dossier.id}").get_data(as_text=True)
     assert "Trop tôt (R-PROP-4)." in page and "défavorable" in page
 
@@ -117,10 +145,17 @@ def test_staff_record_a_paper_accord_for_a_parent(as_partner, db, dossier):
     response = es.post_form(f"/taches/{task.id}", {"avis": "favorable"})
     assert response.status_code == 422
     text = response.get_data(as_text=True)
-    assert "Indiquez le parent qui a signé sur papier." in text and "Ce champ est obligatoire." in text
+    assert (
+        "Indiquez le parent qui a signé sur papier." in text and "Ce champ est obligatoire." in text
+    )
     guardian = dossier.guardians[0]
-    complete(es, db, dossier.id, "avis_parents",
-             {"date_avis": "2026-01-09", "avis": "favorable", "guardian_id": str(guardian.id)})
+    complete(
+        es,
+        db,
+        dossier.id,
+        "avis_parents",
+        {"date_avis": "2026-01-09", "avis": "favorable", "guardian_id": str(guardian.id)},
+    )
     decision = db.scalar(select(Decision).where(Decision.party == "parents"))
     assert decision.on_paper and decision.guardian_id == guardian.id
     assert "signé sur papier" in es.get(f"/dossiers/{dossier.id}").get_data(as_text=True)

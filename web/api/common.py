@@ -30,12 +30,11 @@ def int_field(value, name: str, *, required=True) -> int | None:
         if required:
             raise ValidationFailed({name: "Ce champ est obligatoire."})
         return None
-    if isinstance(value, bool):
-        raise ValidationFailed({name: "Saisissez un nombre entier."})
-    try:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
         return int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed({name: "Saisissez un nombre entier."}) from None
+    raise ValidationFailed({name: "Saisissez un nombre entier."})
 
 
 def iso(value) -> str | None:

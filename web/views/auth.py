@@ -74,7 +74,9 @@ def login():
         email = (request.form.get("email") or "").strip()
         db = get_db()
         try:
-            user = authenticate(db, email, request.form.get("password") or "", get_runtime().settings)
+            user = authenticate(
+                db, email, request.form.get("password") or "", get_runtime().settings
+            )
         except AuthError as err:
             db.commit()  # the failure count (and a lock) must persist
             error, status = err.message, 401

@@ -47,10 +47,16 @@ def partners(db, dossier) -> list[dict]:
 
 def partner_requests(db, dossier) -> list[dict]:
     rows = db.scalars(
-        select(PartnerRequest).where(PartnerRequest.dossier_id == dossier.id).order_by(PartnerRequest.id)
+        select(PartnerRequest)
+        .where(PartnerRequest.dossier_id == dossier.id)
+        .order_by(PartnerRequest.id)
     )
     return [
-        {"row": r, "school": db.get(Organisation, r.eo_school_id), "pole": db.get(Organisation, r.pole_id) if r.pole_id else None}
+        {
+            "row": r,
+            "school": db.get(Organisation, r.eo_school_id),
+            "pole": db.get(Organisation, r.pole_id) if r.pole_id else None,
+        }
         for r in rows
     ]
 
@@ -74,7 +80,7 @@ def contents(db, runtime, dossier) -> list[dict]:
             {
                 "kind": kind,
                 "title": CONTENT_TITLES.get(kind, kind),
-                "items": items,
+                "entries": items,
                 "cpms": row.data.get("avis_cpms_es") if kind == "protocole" else None,
                 "row": row,
             }
@@ -99,8 +105,10 @@ def open_tasks(db, dossier) -> list[dict]:
     out = []
     for t in rows:
         org = db.get(Organisation, t.organisation_id) if t.organisation_id else None
-        waits_for = "Les parents (par leur lien personnel)" if t.party == "parents" else (
-            f"{t.lane} — {org.name}" if org else t.lane
+        waits_for = (
+            "Les parents (par leur lien personnel)"
+            if t.party == "parents"
+            else (f"{t.lane} — {org.name}" if org else t.lane)
         )
         out.append({"task": t, "waits_for": waits_for})
     return out

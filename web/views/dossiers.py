@@ -48,7 +48,9 @@ def close(dossier_id):
     except ValidationFailed as err:
         db.rollback()
         dossier = dossiers.get_dossier(db, g.actor, dossier_id)
-        return _render(dossier, close_error=err.errors.get("motif"), reason=reason[:6000], status=422)
+        return _render(
+            dossier, close_error=err.errors.get("motif"), reason=reason[:6000], status=422
+        )
     db.commit()
     flash("Le dossier est clôturé.", "ok")
     return redirect(url_for("dossiers.show", dossier_id=dossier_id))

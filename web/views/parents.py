@@ -41,9 +41,17 @@ def home():
     forms = []
     for task in tasks.inbox(db, g.actor):
         schema = tasks.form_for(db, runtime, task, dossier)
-        forms.append({"task": task, "schema": schema, "fields": forms_render.build_fields(schema, _defaults(schema))})
+        forms.append(
+            {
+                "task": task,
+                "schema": schema,
+                "fields": forms_render.build_fields(schema, _defaults(schema)),
+            }
+        )
     return render_template(
-        "parent.html", dossier=dossier, task_forms=forms, steps=progress.steps(dossier),
+        "parent.html",
+        dossier=dossier,
+        task_forms=forms,
+        steps=progress.steps(dossier),
         decisions=[d for d in dossier.decisions if d.party == "parents" and not d.superseded],
     )
-

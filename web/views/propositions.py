@@ -15,9 +15,20 @@ bp = Blueprint("propositions", __name__)
 
 ES_STAFF = {"direction", "delegue", "titulaire"}
 FIELDS = (
-    "pupil_last_name", "pupil_first_name", "pupil_cf", "pupil_birth_date", "pupil_sex", "es_type",
-    "year_of_study", "es_school_id", "cpms_es_id", "es_enrolment_date", "es_attendance_since",
-    "in_es", "previous_ipt_end", "initiator",
+    "pupil_last_name",
+    "pupil_first_name",
+    "pupil_cf",
+    "pupil_birth_date",
+    "pupil_sex",
+    "es_type",
+    "year_of_study",
+    "es_school_id",
+    "cpms_es_id",
+    "es_enrolment_date",
+    "es_attendance_since",
+    "in_es",
+    "previous_ipt_end",
+    "initiator",
 )
 GUARDIAN_FIELDS = ("last_name", "first_name", "capacity", "email", "phone")
 
@@ -25,11 +36,13 @@ GUARDIAN_FIELDS = ("last_name", "first_name", "capacity", "email", "phone")
 def es_schools_for(db, actor) -> list[Organisation]:
     """The ES schools the actor may open a proposition for (all of them for a CPMS member)."""
     schools = db.scalars(
-        select(Organisation).where(Organisation.kind == "ecole_es", Organisation.active.is_(True))
+        select(Organisation)
+        .where(Organisation.kind == "ecole_es", Organisation.active.is_(True))
         .order_by(Organisation.name)
     ).all()
     cpms_member = any(
-        (org := db.get(Organisation, org_id)) is not None and org.kind == "cpms" for org_id in actor.org_ids
+        (org := db.get(Organisation, org_id)) is not None and org.kind == "cpms"
+        for org_id in actor.org_ids
     )
     if cpms_member:
         return list(schools)
@@ -51,7 +64,8 @@ def new():
             "introduire une proposition."
         )
     cpms = db.scalars(
-        select(Organisation).where(Organisation.kind == "cpms", Organisation.active.is_(True))
+        select(Organisation)
+        .where(Organisation.kind == "cpms", Organisation.active.is_(True))
         .order_by(Organisation.name)
     ).all()
     form = {k: request.form.get(k, "") for k in FIELDS}
@@ -75,12 +89,20 @@ def new():
             not_eligible = err.message
         else:
             db.commit()
-            flash(f"Proposition {dossier.reference} introduite. Les avis des partenaires sont demandés.", "ok")
+            flash(
+                f"Proposition {dossier.reference} introduite. Les avis des partenaires sont demandés.",
+                "ok",
+            )
             return redirect(url_for("dossiers.show", dossier_id=dossier.id))
     status = 422 if (errors or not_eligible) else 200
     return render_template(
-        "proposition.html", form=form, guardians=guardians, errors=errors, not_eligible=not_eligible,
+        "proposition.html",
+        form=form,
+        guardians=guardians,
+        errors=errors,
+        not_eligible=not_eligible,
         schools=[(s.id, f"{s.name} (FASE {s.fase})") for s in schools],
         cpms=[(c.id, f"{c.name} (FASE {c.fase})") for c in cpms],
-        initiators=dossiers.INITIATORS, capacities=[(c, c) for c in dossiers.CAPACITIES],
+        initiators=dossiers.INITIATORS,
+        capacities=[(c, c) for c in dossiers.CAPACITIES],
     ), status

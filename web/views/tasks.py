@@ -102,7 +102,9 @@ def _render(row, dossier, schema, values, errors, *, done=None, status=200):
         dossier=dossier,
         schema=schema or {},
         fields=fields,
-        other_errors=forms_render.other_errors(fields, {k: v for k, v in errors.items() if k != "guardian_id"}),
+        other_errors=forms_render.other_errors(
+            fields, {k: v for k, v in errors.items() if k != "guardian_id"}
+        ),
         errors=errors,
         on_paper=on_paper,
         guardian_value=values.get("guardian_id", ""),

@@ -16,7 +16,6 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 import engine.auth
-
 from engine.directory import import_directory, load_directory_file
 from engine.models import Organisation
 from web import create_app

@@ -52,9 +52,7 @@ def test_throttled_after_repeated_failures(client):
 
 
 def test_body_that_is_not_a_json_object_is_400(client):
-    response = client.post(
-        "/api/v1/auth/token", data="[1, 2]", content_type="application/json"
-    )
+    response = client.post("/api/v1/auth/token", data="[1, 2]", content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["error"] == "requete_invalide"
 
@@ -77,13 +75,13 @@ def test_expired_token_is_401(app, client, db):
     row = db.scalar(select(ApiToken))
     row.expires_at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     db.commit()
-    assert client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+    assert (
+        client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+    )
 
 
 def test_no_cookie_session_needed_nor_csrf(client):
     """The API is CSRF-exempt: a POST with a bearer token and no CSRF token goes through."""
     raw = token(client, "direction.es@demo.ipt", PASSWORD).get_json()["token"]
-    response = client.post(
-        "/api/v1/dossiers", json={}, headers={"Authorization": f"Bearer {raw}"}
-    )
+    response = client.post("/api/v1/dossiers", json={}, headers={"Authorization": f"Bearer {raw}"})
     assert response.status_code == 422

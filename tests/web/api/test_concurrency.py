@@ -35,8 +35,11 @@ def _race(app, tokens, url, data):
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("same_user", [False, True], ids=["two_users", "same_user_twice"])
 def test_concurrent_completion_one_wins(app, client, db, open_dossier, same_user):
-    emails = ["direction.es@demo.ipt"] * 2 if same_user else ["direction.es@demo.ipt",
-                                                               "delegue.es@demo.ipt"]
+    emails = (
+        ["direction.es@demo.ipt"] * 2
+        if same_user
+        else ["direction.es@demo.ipt", "delegue.es@demo.ipt"]
+    )
     tokens = [get_token(client, e) for e in emails]
     for _ in range(ROUNDS):
         dossier = open_dossier()
@@ -55,16 +58,23 @@ def test_concurrent_completion_one_wins(app, client, db, open_dossier, same_user
         loser = next(body for code, body in results if code == 409)
         assert loser["error"] in ("deja_complete", "conflit")
         db.expire_all()
-        assert db.scalar(
-            select(func.count()).select_from(Decision).where(Decision.task_id == task_id)
-        ) == 1
+        assert (
+            db.scalar(select(func.count()).select_from(Decision).where(Decision.task_id == task_id))
+            == 1
+        )
         assert db.get(HumanTask, task_id).state == "completed"
-        assert db.scalar(
-            select(func.count()).select_from(HumanTask).where(HumanTask.state == "completed")
-        ) == completed_before + 1
-        assert db.scalar(
-            select(ProcessInstance.revision).where(ProcessInstance.dossier_id == dossier["id"])
-        ) == revision_before + 1
+        assert (
+            db.scalar(
+                select(func.count()).select_from(HumanTask).where(HumanTask.state == "completed")
+            )
+            == completed_before + 1
+        )
+        assert (
+            db.scalar(
+                select(ProcessInstance.revision).where(ProcessInstance.dossier_id == dossier["id"])
+            )
+            == revision_before + 1
+        )
         completions = db.scalars(
             select(AuditEvent).where(
                 AuditEvent.action == "tache_completee", AuditEvent.dossier_id == dossier["id"]

@@ -19,7 +19,11 @@ def test_open_proposition_201(api, proposition, db):
     assert response.headers["Location"].endswith(f"/api/v1/dossiers/{body['id']}")
     assert body["reference"].startswith("IPT-2026-")
     assert (body["stage"], body["status"]) == ("proposition", "en_cours")
-    assert {t["bpmn_id"] for t in body["open_tasks"]} == {"avis_cc_es", "avis_cpms_es", "avis_parents"}
+    assert {t["bpmn_id"] for t in body["open_tasks"]} == {
+        "avis_cc_es",
+        "avis_cpms_es",
+        "avis_parents",
+    }
     assert count(db, Dossier) == 1
 
 
@@ -75,9 +79,7 @@ def test_dossier_of_another_school_is_403(api, dossier, db):
     assert response.get_json()["message"] == "Vous n'êtes pas partenaire de ce dossier."
     assert other.get("/api/v1/dossiers").get_json() == {"dossiers": []}
     assert count(db, AuditEvent.__table__) >= 1
-    assert not db.scalars(
-        select(AuditEvent).where(AuditEvent.action == "dossier_consulte")
-    ).all()
+    assert not db.scalars(select(AuditEvent).where(AuditEvent.action == "dossier_consulte")).all()
 
 
 def test_unknown_dossier_is_404(api):
@@ -125,11 +127,15 @@ def test_parent_link_token_is_a_bearer_for_that_dossier_only(api, client, open_d
     assert refused.status_code == 403
     assert client.post("/api/v1/dossiers", json={}, headers=parent).status_code in (403, 422)
 
-    done = client.post(f"/api/v1/tasks/{tasks[0]['id']}/complete", json=AVIS_PARENTS, headers=parent)
+    done = client.post(
+        f"/api/v1/tasks/{tasks[0]['id']}/complete", json=AVIS_PARENTS, headers=parent
+    )
     assert done.status_code == 200, done.get_json()
     decision = db.scalar(select(Decision))
     assert (decision.party, decision.person_name, decision.on_paper) == (
-        "parents", "Sophie Martin", False,
+        "parents",
+        "Sophie Martin",
+        False,
     )
     assert decision.capacity == "Responsable légal (mère)"
     read = db.scalar(
@@ -156,6 +162,7 @@ def test_parent_link_refusals(api, dossier, open_dossier):
     url = f"/api/v1/dossiers/{dossier['id']}/parent-links"
     assert api("direction.es").post(url, json={}).status_code == 422
     assert api("direction.es").post(url, json={"guardian_id": "abc"}).status_code == 422
+    assert api("direction.es").post(url, json={"guardian_id": 1.5}).status_code == 422
     other = open_dossier(pupil_first_name="Noé")
     foreign = other["guardians"][0]["id"]
     assert api("direction.es").post(url, json={"guardian_id": foreign}).status_code == 404

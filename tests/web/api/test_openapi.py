@@ -26,7 +26,7 @@ def test_every_route_is_documented(app):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(prefix + "/"):
             continue
-        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len(prefix):])
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len(prefix) :])
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             routes.add((path, method))
     assert routes, "no API route registered"

@@ -45,7 +45,11 @@ def test_complete_ok(api, dossier, db):
     assert body["dossier"]["status"] == "en_cours"
     assert {t["bpmn_id"] for t in body["open_tasks"]} == {"avis_cpms_es", "avis_parents"}
     decision = db.scalar(select(Decision))
-    assert (decision.party, decision.value, decision.person_name) == ("cc_es", "favorable", "Anne Dupont")
+    assert (decision.party, decision.value, decision.person_name) == (
+        "cc_es",
+        "favorable",
+        "Anne Dupont",
+    )
     assert api("direction.es").get("/api/v1/tasks").get_json() == {"tasks": []}
 
 
@@ -56,7 +60,9 @@ def _state(db, dossier_id):
         db.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.state == "open")),
         db.scalar(select(ProcessInstance.revision).where(ProcessInstance.dossier_id == dossier_id)),
         db.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "tache_completee")
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "tache_completee")
         ),
     )
 
@@ -101,7 +107,10 @@ def test_404_unknown_task(api):
 
 def test_409_second_completion(api, dossier, db):
     task_id = task_of(dossier, "avis_cc_es")
-    assert api("direction.es").post(f"/api/v1/tasks/{task_id}/complete", json=AVIS_CC).status_code == 200
+    assert (
+        api("direction.es").post(f"/api/v1/tasks/{task_id}/complete", json=AVIS_CC).status_code
+        == 200
+    )
     response = api("delegue.es").post(f"/api/v1/tasks/{task_id}/complete", json=AVIS_CC)
     assert response.status_code == 409
     assert "déjà été complétée par Anne Dupont" in response.get_json()["message"]

@@ -7,7 +7,10 @@ facts, task rows, instance state and an audit event. The caller commits (or roll
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
@@ -105,6 +108,7 @@ def complete_task(
     signer = _signer(session, actor, row, dossier, guardian_id)
     schema = form_for(session, runtime, row, dossier)
     clean = validate_form(schema, data, max_text_length=runtime.settings.max_text_length)
+    _check_values(schema, clean)
 
     claimed = session.execute(
         update(HumanTask)
@@ -153,6 +157,30 @@ def complete_task(
             "Le dossier a été modifié en même temps par quelqu'un d'autre ; réessayez."
         ) from None
     return row
+
+
+EARLIEST_DATE = dt.date(2000, 1, 1)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _check_values(schema, clean):
+    """What a schema cannot say: no date in the future or absurdly old; no control characters."""
+    errors = {}
+    today = clock.today()
+    for name, value in clean.items():
+        prop = schema.get("properties", {}).get(name, {})
+        if not isinstance(value, str):
+            continue
+        if _CONTROL.search(value):
+            errors[name] = "Ce texte contient des caractères non autorisés."
+        elif prop.get("format") == "date":
+            day = dt.date.fromisoformat(value)
+            if day > today:
+                errors[name] = "La date ne peut pas être dans le futur."
+            elif day < EARLIEST_DATE:
+                errors[name] = "Date invraisemblable : vérifiez l'année."
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def _after_step(session, runtime, actor, instance, workflow, definition, dossier):
@@ -232,7 +260,12 @@ def _guardian_capacity(g) -> str:
 
 def _done_message(row) -> str:
     who = f" par {row.completed_by_label}" if row.completed_by_label else ""
-    when = f" le {row.completed_at:%d/%m/%Y à %H:%M}" if row.completed_at else ""
+    when = ""
+    if row.completed_at:
+        at = (
+            row.completed_at if row.completed_at.tzinfo else row.completed_at.replace(tzinfo=dt.UTC)
+        )
+        when = f" le {at.astimezone(ZoneInfo('Europe/Brussels')):%d/%m/%Y à %H:%M}"
     if row.state == "cancelled":
         return "Cette tâche a été annulée : elle n'est plus attendue."
     return f"Cette tâche a déjà été complétée{who}{when}."

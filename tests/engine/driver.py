@@ -28,7 +28,7 @@ def library() -> ProcessLibrary:
 
 
 class Driver:
-    def __init__(self, session, settings, today=dt.date(2026, 1, 12)):
+    def __init__(self, session, settings, today=dt.date(2026, 3, 20)):
         self.s = session
         self.runtime = Runtime(settings=settings, library=library())
         clock.set_today(today)

@@ -272,3 +272,22 @@ def test_R_PROT_6_signed_protocol_puts_ipt_in_place_and_asks_the_declaration(drv
         {"date_declaration": "2026-03-01", "declaration_honneur": True},
     )
     assert drv.open_tasks(d) == [] and d.status == "ipt_en_place"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"date_reunion": "2099-01-01", "avis": "favorable"}, "futur"),
+        ({"date_reunion": "0001-01-01", "avis": "favorable"}, "invraisemblable"),
+        (
+            {"date_reunion": "2026-01-12", "avis": "defavorable", "justification": "a\x00b"},
+            "caractères",
+        ),
+    ],
+)
+def test_implausible_dates_and_control_characters_refused_nothing_saved(drv, data, message):
+    d = drv.proposition()
+    with pytest.raises(ValidationFailed) as err:
+        drv.do(d, "avis_cc_es", "direction.es@demo.ipt", data)
+    assert any(message in m for m in err.value.errors.values())
+    assert count(drv.s, Decision) == 0 and "avis_cc_es" in drv.open_tasks(d)

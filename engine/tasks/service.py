@@ -104,11 +104,20 @@ def complete_task(
     if not access.can_act(actor, row, dossier):
         raise Forbidden("Cette tâche ne vous est pas adressée.")
     if row.state != "open":
-        raise AlreadyCompleted(_done_message(row))
-    signer = _signer(session, actor, row, dossier, guardian_id)
+        raise AlreadyCompleted(done_message(row))
     schema = form_for(session, runtime, row, dossier)
-    clean = validate_form(schema, data, max_text_length=runtime.settings.max_text_length)
-    _check_values(schema, clean)
+    errors: dict[str, str] = {}
+    try:
+        signer = _signer(session, actor, row, dossier, guardian_id)
+    except ValidationFailed as err:
+        errors.update(err.errors)
+    try:
+        clean = validate_form(schema, data, max_text_length=runtime.settings.max_text_length)
+        _check_values(schema, clean)
+    except ValidationFailed as err:
+        errors.update(err.errors)
+    if errors:  # every problem at once: signer and form
+        raise ValidationFailed(errors)
 
     claimed = session.execute(
         update(HumanTask)
@@ -123,7 +132,7 @@ def complete_task(
     ).rowcount
     if claimed != 1:
         session.expire(row)
-        raise AlreadyCompleted(_done_message(row))
+        raise AlreadyCompleted(done_message(row))
     session.refresh(row)
     instance = session.scalar(
         select(ProcessInstance).where(ProcessInstance.id == row.instance_id).with_for_update()
@@ -258,7 +267,8 @@ def _guardian_capacity(g) -> str:
     return "Élève majeur" if g.capacity == "élève majeur" else f"Responsable légal ({g.capacity})"
 
 
-def _done_message(row) -> str:
+def done_message(row) -> str:
+    """Why a task can no longer be completed (French, with who and when)."""
     who = f" par {row.completed_by_label}" if row.completed_by_label else ""
     when = ""
     if row.completed_at:

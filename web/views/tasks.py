@@ -9,7 +9,7 @@ from engine.dossiers import access
 from engine.errors import AlreadyCompleted, ValidationFailed
 from engine.models import Dossier
 from engine.tasks import service as tasks
-from engine.tasks.forms import coerce_form_input, validate_form
+from engine.tasks.forms import coerce_form_input
 from web import forms_render
 from web.db import get_db, get_runtime
 from web.views.auth import login_required, staff_required
@@ -35,7 +35,7 @@ def task(task_id):
     row, dossier = tasks.get_task(db, g.actor, task_id)
     if request.method == "GET":
         if row.state != "open":
-            return _render(row, dossier, None, {}, {}, done=_done_message(row))
+            return _render(row, dossier, None, {}, {}, done=tasks.done_message(row))
         schema = tasks.form_for(db, runtime, row, dossier)
         return _render(row, dossier, schema, _defaults(schema), {})
 
@@ -52,11 +52,6 @@ def task(task_id):
     except ValidationFailed as err:
         db.rollback()  # nothing is kept
         errors = dict(err.errors)
-        if "guardian_id" in errors:  # the engine checks the signer first: show form errors too
-            try:
-                validate_form(schema, data, max_text_length=runtime.settings.max_text_length)
-            except ValidationFailed as more:
-                errors.update(more.errors)
         row, dossier = tasks.get_task(db, g.actor, task_id)
         values["guardian_id"] = request.form.get("guardian_id", "")
         return _render(row, dossier, schema, values, errors, status=422)
@@ -82,13 +77,6 @@ def _defaults(schema) -> dict:
     today = clock.today().isoformat()
     props = schema.get("properties") or {}
     return {name: today for name, prop in props.items() if prop.get("format") == "date"}
-
-
-def _done_message(row) -> str:
-    if row.state == "cancelled":
-        return "Cette tâche a été annulée : elle n'est plus attendue."
-    who = f" par {row.completed_by_label}" if row.completed_by_label else ""
-    return f"Cette tâche a déjà été complétée{who}."
 
 
 def _render(row, dossier, schema, values, errors, *, done=None, status=200):

@@ -17,8 +17,7 @@ from engine.models import Guardian, OutboxMessage, ParentLink
 def issue(session, runtime, actor, dossier, guardian) -> str:
     """A new link for `guardian` (older ones revoked); the e-mail goes to the outbox."""
     now = clock.now()
-    for old in _active(session, guardian.id):
-        old.revoked_at = now
+    _revoke_all(session, guardian.id, now)
     raw, digest = new_token()
     link = ParentLink(
         dossier_id=dossier.id,
@@ -29,6 +28,7 @@ def issue(session, runtime, actor, dossier, guardian) -> str:
         expires_at=now + dt.timedelta(days=runtime.settings.parent_link_days),
     )
     session.add(link)
+    session.flush()
     url = f"{runtime.settings.base_url}/p/{raw}"
     session.add(
         OutboxMessage(
@@ -48,6 +48,7 @@ def issue(session, runtime, actor, dossier, guardian) -> str:
                 ),
                 "url": url,
                 "guardian_id": guardian.id,
+                "link_id": link.id,
             },
         )
     )
@@ -77,10 +78,7 @@ def reissue(session, runtime, actor, dossier, guardian_id: int) -> str:
 def revoke(session, actor, dossier, guardian_id: int) -> int:
     ensure_may_manage(actor, dossier)
     guardian = _guardian(session, dossier, guardian_id)
-    count = 0
-    for link in _active(session, guardian.id):
-        link.revoked_at = clock.now()
-        count += 1
+    count = _revoke_all(session, guardian.id, clock.now())
     audit.record(
         session,
         actor,
@@ -106,19 +104,44 @@ def resolve(session, raw: str) -> tuple[ParentLink, Guardian]:
     return link, session.get(Guardian, link.guardian_id)
 
 
-def pending_links(session, dossier) -> list[OutboxMessage]:
-    """Links not yet sent by e-mail: shown to the ES direction until the workers send them."""
-    return list(
-        session.scalars(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.dossier_id == dossier.id,
+def pending_links(session, dossier) -> dict[int, str]:
+    """guardian id → URL of a live link not yet sent by e-mail: shown to the ES direction until
+    the workers send it."""
+    live = {}
+    for msg in session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.dossier_id == dossier.id,
+            OutboxMessage.kind == "email",
+            OutboxMessage.status == "pending",
+        )
+        .order_by(OutboxMessage.id)
+    ):
+        payload = msg.payload or {}
+        link = session.scalar(select(ParentLink).where(ParentLink.id == payload.get("link_id")))
+        if link is not None and _aware(link.expires_at) > clock.now():
+            live[payload["guardian_id"]] = payload["url"]
+    return live
+
+
+def _revoke_all(session, guardian_id, now) -> int:
+    """Revoke a guardian's live links and cancel their unsent e-mails (never mail a dead link)."""
+    links = _active(session, guardian_id)
+    ids = {link.id for link in links}
+    for link in links:
+        link.revoked_at = now
+    if ids:
+        dossier_ids = {link.dossier_id for link in links}
+        for msg in session.scalars(
+            select(OutboxMessage).where(
                 OutboxMessage.kind == "email",
                 OutboxMessage.status == "pending",
+                OutboxMessage.dossier_id.in_(dossier_ids),
             )
-            .order_by(OutboxMessage.id)
-        )
-    )
+        ):
+            if (msg.payload or {}).get("link_id") in ids:
+                msg.status = "cancelled"
+    return len(links)
 
 
 def _active(session, guardian_id):

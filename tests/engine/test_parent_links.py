@@ -58,3 +58,17 @@ def test_only_the_es_direction_manages_links(drv):
             parent_links.reissue(drv.s, drv.runtime, drv.user(who), d, d.guardians[0].id)
         with pytest.raises(Forbidden):
             parent_links.revoke(drv.s, drv.user(who), d, d.guardians[0].id)
+
+
+def test_reissue_cancels_the_unsent_mail_of_the_old_link(drv):
+    d = drv.proposition()
+    es = drv.user("direction.es@demo.ipt")
+    first = parent_links.pending_links(drv.s, d)[d.guardians[0].id]
+    parent_links.reissue(drv.s, drv.runtime, es, d, d.guardians[0].id)
+    second = parent_links.pending_links(drv.s, d)[d.guardians[0].id]
+    assert second != first
+    statuses = sorted(m.status for m in drv.s.scalars(select(OutboxMessage)))
+    assert statuses == ["cancelled", "pending"]
+    parent_links.revoke(drv.s, es, d, d.guardians[0].id)
+    assert parent_links.pending_links(drv.s, d) == {}
+    assert {m.status for m in drv.s.scalars(select(OutboxMessage))} == {"cancelled"}

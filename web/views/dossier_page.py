@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.auth import _aware, token_digest
-from engine.clock import clock
 from engine.dossiers import parent_links, progress
 from engine.models import (
     AuditEvent,
     HumanTask,
     Organisation,
-    ParentLink,
     PartnerRequest,
     StageContent,
 )
@@ -124,23 +121,6 @@ def history(db, dossier) -> list[AuditEvent]:
     )
 
 
-def pending_links(db, dossier) -> dict[int, str]:
-    """guardian id → the URL of their latest link not yet sent by e-mail."""
-    live = {}
-    for msg in parent_links.pending_links(db, dossier):
-        payload = msg.payload or {}
-        url = payload.get("url") or ""
-        if payload.get("guardian_id") and _still_valid(db, url.rsplit("/", 1)[-1]):
-            live[payload["guardian_id"]] = url
-    return live
-
-
-def _still_valid(db, raw: str) -> bool:
-    """A revoked or replaced link stays in the outbox: don't hand it over."""
-    link = db.scalar(select(ParentLink).where(ParentLink.token_hash == token_digest(raw)))
-    return link is not None and link.revoked_at is None and _aware(link.expires_at) > clock.now()
-
-
 def context(db, runtime, actor, dossier) -> dict:
     es_direction = is_es_direction(actor, dossier)
     return {
@@ -153,6 +133,6 @@ def context(db, runtime, actor, dossier) -> dict:
         "open_tasks": open_tasks(db, dossier),
         "history": history(db, dossier),
         "es_direction": es_direction,
-        "links": pending_links(db, dossier) if es_direction else {},
+        "links": parent_links.pending_links(db, dossier) if es_direction else {},
         "can_close": es_direction and dossier.status == "en_cours" and dossier.stage != "ipt",
     }

@@ -126,3 +126,29 @@ def _as_date(value) -> dt.date:
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))
+
+
+def load_enrolment_ends(path: str | Path) -> dict[int, dt.date]:
+    """R-PROP-6: school year of entry → last day of the 1st-secondary enrolment period."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise CalendarError(f"{path} : YAML mal formé ({exc}).") from None
+    ends = {}
+    for key, entry in data.items():
+        where = f"{path} : « {key} »"
+        year = parse_label(str(key))
+        try:
+            end = _as_date((entry or {}).get("end"))
+        except (TypeError, ValueError, AttributeError):
+            raise CalendarError(f"{where} : « end » doit être une date AAAA-MM-JJ.") from None
+        if not first_day(year - 1) <= end <= last_day(year - 1):
+            raise CalendarError(
+                f"{where} : la fin de la période d'inscription ({end}) doit tomber pendant "
+                f"l'année scolaire {label(year - 1)}."
+            )
+        ends[year] = end
+    return ends

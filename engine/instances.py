@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
@@ -106,6 +107,19 @@ def sync_tasks(session, instance, workflow, definition, dossier) -> list[HumanTa
         session.add(row)
         opened.append(row)
     return opened
+
+
+def completed_ids(workflow) -> set:
+    return {t.id for t in workflow.get_tasks(state=TaskState.COMPLETED)}
+
+
+def decisions_since(workflow, before: set) -> list:
+    """Business-rule tasks (DMN) completed since `before`, in completion order."""
+    return [
+        t
+        for t in workflow.get_tasks(state=TaskState.COMPLETED)
+        if t.id not in before and isinstance(t.task_spec, BusinessRuleTask)
+    ]
 
 
 def completed_end_events(workflow) -> list[str]:

@@ -216,6 +216,8 @@ def partner_fell_through(session, dossier, reason: str) -> None:
 
 
 def clear_partner(dossier) -> None:
+    dossier.enrolment_priority = None  # R-PROP-6: it came with this school's acceptance
+    dossier.enrolment_priority_reason = None
     dossier.eo_school_id = None
     dossier.pole_id = None
     dossier.cpms_eo_id = None

@@ -50,6 +50,7 @@ def open_proposition(session, runtime, actor, data: dict) -> Dossier:
         es_enrolment_date=clean["es_enrolment_date"],
         es_attendance_since=clean["es_attendance_since"],
         previous_ipt_end=clean["previous_ipt_end"],
+        enters_first_secondary=clean["enters_first_secondary"],
         initiator=clean["initiator"],
         target_year=target_year_for(today),
         stage="proposition",
@@ -69,6 +70,7 @@ def open_proposition(session, runtime, actor, data: dict) -> Dossier:
         "attending_since": _iso(dossier.es_attendance_since),
         "previous_ipt_end": _iso(dossier.previous_ipt_end),
         "target_year": dossier.target_year,
+        "enters_first_secondary": dossier.enters_first_secondary,
         "initiator": dossier.initiator,
     }
     instance, workflow, definition = instances.start(
@@ -212,10 +214,8 @@ def _validate_proposition(session, data: dict) -> dict:
     out["es_enrolment_date"] = day("es_enrolment_date", required=True)
     out["es_attendance_since"] = day("es_attendance_since", required=True)
     out["previous_ipt_end"] = day("previous_ipt_end")
-    in_es = data.get("in_es", True)
-    if isinstance(in_es, str):
-        in_es = in_es in ("oui", "true", "1")
-    out["in_es"] = bool(in_es)
+    out["in_es"] = _yes(data.get("in_es", True))
+    out["enters_first_secondary"] = _yes(data.get("enters_first_secondary", False))
     initiator = data.get("initiator")
     if initiator not in INITIATORS:
         errors["initiator"] = "Choisissez une des valeurs proposées."
@@ -263,6 +263,12 @@ def _validate_proposition(session, data: dict) -> dict:
     if errors:
         raise ValidationFailed(errors)
     return out
+
+
+def _yes(value) -> bool:
+    if isinstance(value, str):
+        return value in ("oui", "true", "1")
+    return bool(value)
 
 
 def _org(session, raw, kind):

@@ -43,6 +43,10 @@ class Dossier(Base):
     pole_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     cpms_eo_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     eo_acceptance_date: Mapped[dt.date | None] = mapped_column(Date)
+    # R-PROP-6: entry into the 1st common secondary year, and the enrolment priority it may give
+    enters_first_secondary: Mapped[bool] = mapped_column(Boolean, default=False)
+    enrolment_priority: Mapped[bool | None] = mapped_column(Boolean)
+    enrolment_priority_reason: Mapped[str | None] = mapped_column(Text)
     ipt_start_date: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -21,3 +21,9 @@ RECORDS = {
 REQUIRED_PROPERTIES = ("formJsonSchemaFilename", "dataKey", "record", "stage")
 PARTIES_FOR_DECISIONS = {"cc_es", "cpms_es", "parents", "eo_school", "cc_eo", "pole", "cpms_eo"}
 STAGES = ("proposition", "recherche_partenaire", "projet", "protocole", "ipt")
+
+# Task-data variables a diagram computes that the engine copies onto the dossier after each step.
+DIAGRAM_FACTS = {
+    "priorite_ipt": "enrolment_priority",  # R-PROP-6
+    "priorite_motif": "enrolment_priority_reason",
+}

@@ -7,8 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from engine import calendar
 from engine.clock import clock
+from engine.errors import IPTError, SpecError
 from engine.models import SpecVersion
+from engine.specs import scripting
 from engine.specs.loader import ProcessDefinition, build_definitions, load_library
 
 
@@ -18,6 +21,14 @@ class ProcessLibrary:
     def __init__(self, directory: Path):
         self.directory = directory
         self.current: dict[str, ProcessDefinition] = load_library(directory)
+        try:
+            ends = calendar.load_enrolment_ends(directory / "calendar" / "inscriptions.yaml")
+        except IPTError as err:
+            raise SpecError(
+                err.message, file=f"{directory.name}/calendar/inscriptions.yaml"
+            ) from None
+        scripting.ENROLMENT_ENDS.clear()
+        scripting.ENROLMENT_ENDS.update(ends)
         self._by_version: dict[int, ProcessDefinition] = {}
         self._version_ids: dict[str, int] = {}
         self._lock = threading.Lock()

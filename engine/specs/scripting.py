@@ -101,7 +101,18 @@ def _apply(fn, *args, **kwargs):
     return fn(*args, **kwargs)
 
 
+# R-PROP-6: school year of entry → last day of the 1st-secondary enrolment period, loaded with the
+# process library from processes/calendar/inscriptions.yaml.
+ENROLMENT_ENDS: dict[int, dt.date] = {}
+
+
+def _enrolment_period_end(year):
+    end = ENROLMENT_ENDS.get(int(year))
+    return end.isoformat() if end else None
+
+
 HELPERS = {
+    "enrolment_period_end": _enrolment_period_end,
     "today": _today_iso,
     "date": _date,
     "add_years": _add_years,

@@ -20,6 +20,7 @@ from engine.clock import clock
 from engine.dossiers import access, facts, progress
 from engine.errors import AlreadyCompleted, Forbidden, IPTError, NotFound, ValidationFailed
 from engine.models import Dossier, Guardian, HumanTask, Organisation, ProcessInstance
+from engine.specs import conventions
 from engine.tasks.forms import resolve_schema, validate_form
 
 
@@ -144,8 +145,10 @@ def complete_task(
         raise AlreadyCompleted("Cette tâche n'est plus attendue.")
     info = definition.user_tasks[row.bpmn_id]
     spiff_task.data[info.data_key] = clean
+    before = instances.completed_ids(workflow)
     spiff_task.run()
     instances.run_engine(workflow, dossier, info.name)
+    _copy_diagram_facts(session, actor, instances.decisions_since(workflow, before), dossier)
 
     facts.RECORDERS[info.record](session, dossier, info, clean, signer, row.id)
     _after_step(session, runtime, actor, instance, workflow, definition, dossier)
@@ -190,6 +193,17 @@ def _check_values(schema, clean):
                 errors[name] = "Date invraisemblable : vérifiez l'année."
     if errors:
         raise ValidationFailed(errors)
+
+
+def _copy_diagram_facts(session, actor, decision_tasks, dossier):
+    """Facts a DMN table decided in this step become dossier fields (conventions.DIAGRAM_FACTS)."""
+    for task in decision_tasks:
+        for variable, attr in conventions.DIAGRAM_FACTS.items():
+            if variable in task.data:
+                setattr(dossier, attr, task.data[variable] if task.data[variable] != "" else None)
+        reason = task.data.get("priorite_motif")
+        if reason:
+            audit.record(session, actor, "priorite_inscription", reason, dossier.id)
 
 
 def _after_step(session, runtime, actor, instance, workflow, definition, dossier):

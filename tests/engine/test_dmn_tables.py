@@ -153,6 +153,37 @@ def test_R_PROP_3_every_rule_is_reachable():
     assert hit == {r.id for r in PROPOSITION.decision_table.rules}
 
 
+# --- R-PROP-6 -----------------------------------------------------------------------------------
+
+PRIORITY = _decision_engine(FILES, "decider_priorite")
+PRIO_COMBINATIONS = list(itertools.product((True, False), ("2026-03-20", None), (True, False)))
+
+
+@pytest.mark.parametrize(("entering", "end", "in_time"), PRIO_COMBINATIONS)
+def test_R_PROP_6_exactly_one_rule_and_expected_priority(entering, end, in_time):
+    data = {"enters_first_secondary": entering, "enrolment_end": end, "accepted_in_time": in_time}
+    out = decide(PRIORITY, data)
+    if not entering:
+        assert out["priorite_ipt"] is None and out["priorite_motif"] == ""
+    elif end is None:
+        assert out["priorite_ipt"] is None and "non configurée" in out["priorite_motif"]
+    else:
+        assert out["priorite_ipt"] is in_time
+        assert "2026-03-20" in out["priorite_motif"] and "R-PROP-6" in out["priorite_motif"]
+
+
+def test_R_PROP_6_every_rule_is_reachable():
+    hit = set()
+    for entering, end, in_time in PRIO_COMBINATIONS:
+        data = {
+            "enters_first_secondary": entering,
+            "enrolment_end": end,
+            "accepted_in_time": in_time,
+        }
+        hit |= {r.id for r in matching_rules(PRIORITY, data)}
+    assert hit == {r.id for r in PRIORITY.decision_table.rules}
+
+
 # --- the check itself is not vacuous ------------------------------------------------------------
 
 

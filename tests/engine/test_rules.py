@@ -7,9 +7,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from engine.clock import clock
 from engine.dossiers import facts
 from engine.errors import Forbidden, NotEligible, RuleViolation, ValidationFailed
 from engine.models import (
+    AuditEvent,
     Decision,
     Dossier,
     HumanTask,
@@ -291,3 +293,73 @@ def test_implausible_dates_and_control_characters_refused_nothing_saved(drv, dat
         drv.do(d, "avis_cc_es", "direction.es@demo.ipt", data)
     assert any(message in m for m in err.value.errors.values())
     assert count(drv.s, Decision) == 0 and "avis_cc_es" in drv.open_tasks(d)
+
+
+def _to_acceptance(drv, answered_on):
+    d = drv.proposition(enters_first_secondary=True, year_of_study="6e primaire")
+    drv.accept_proposition(d)
+    drv.do(
+        d,
+        "choisir_ecole",
+        "direction.es@demo.ipt",
+        {"ecole_eo": "2002", "accord_parents": True, "date_demande": "2026-02-10"},
+    )
+    drv.do(
+        d,
+        "reponse_eo",
+        "direction.eo.secondaire@demo.ipt",
+        {"reponse": "accepte", "date_reponse": answered_on, "concertation_pole": True},
+    )
+    return d
+
+
+def test_R_PROP_6_acceptance_by_the_last_enrolment_day_gives_the_priority(drv):
+    d = _to_acceptance(drv, "2026-03-20")  # the last day for 2026-2027 (inscriptions.yaml)
+    assert d.enrolment_priority is True and "priorité" in d.enrolment_priority_reason
+
+
+def test_R_PROP_6_acceptance_after_it_gives_none_and_says_why(drv):
+    clock.set_today(dt.date(2026, 3, 25))
+    d = _to_acceptance(drv, "2026-03-21")
+    assert d.enrolment_priority is False
+    assert "après le dernier jour" in d.enrolment_priority_reason
+    assert (
+        drv.s.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "priorite_inscription")
+        )
+        == 1
+    )
+
+
+def test_R_PROP_6_priority_goes_with_the_school_that_accepted(drv):
+    d = _to_acceptance(drv, "2026-03-19")
+    drv.do(
+        d,
+        "rediger_projet",
+        "coordination.pole@demo.ipt",
+        {
+            "date_concertation": "2026-03-19",
+            "besoins_eleve": "B",
+            "objectifs": "O",
+            "amenagements": "A",
+        },
+    )
+    drv.do(
+        d, "projet_cc_es", "direction.es@demo.ipt", {"date_avis": "2026-03-19", "avis": "favorable"}
+    )
+    drv.do(
+        d,
+        "projet_cc_eo",
+        "direction.eo.secondaire@demo.ipt",
+        {"date_avis": "2026-03-19", "avis": "defavorable", "justification": "Non."},
+    )
+    assert d.enrolment_priority is None and d.enrolment_priority_reason is None
+
+
+def test_R_PROP_6_not_entering_secondary_has_no_priority_question(drv):
+    d = drv.proposition()
+    drv.accept_proposition(d)
+    drv.find_partner(d)
+    assert d.enrolment_priority is None and d.enrolment_priority_reason is None

@@ -197,3 +197,10 @@ def test_links_are_managed_by_the_es_direction_only(as_partner, db, dossier):
 
 def test_organisations_exist(db):
     assert db.scalar(select(func.count()).select_from(Organisation)) == 6
+
+
+def test_R_PROP_6_entry_into_first_secondary_recorded_from_the_form(es, db):
+    d = open_dossier(es, db, enters_first_secondary="oui")
+    assert d.enters_first_secondary is True
+    page = es.get(f"/dossiers/{d.id}").get_data(as_text=True)
+    assert "Entrée en 1re secondaire" in page and "Priorité à déterminer" in page

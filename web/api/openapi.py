@@ -183,6 +183,12 @@ SCHEMAS = {
                     "eligibility_rule": NSTR,
                     "status_reason": NSTR,
                     "eo_acceptance_date": NDATE,
+                    "enrolment_priority": {
+                        "type": ["boolean", "null"],
+                        "description": "R-PROP-6 : priorité « élève à besoins spécifiques – IPT » "
+                        "(null : sans objet ou pas encore déterminée).",
+                    },
+                    "enrolment_priority_reason": NSTR,
                     "ipt_start_date": NDATE,
                     "closed_at": NDATETIME,
                     "steps": {"type": "array", "items": {"type": "object"}},
@@ -247,6 +253,7 @@ SCHEMAS = {
             "es_attendance_since": {"type": "string", "format": "date"},
             "in_es": {"type": "boolean", "default": True},
             "previous_ipt_end": NDATE,
+            "enters_first_secondary": {"type": "boolean", "default": False},
             "initiator": {"enum": ["conseil_de_classe", "cpms_es", "parents"]},
             "es_school_id": INT,
             "cpms_es_id": {"type": ["integer", "null"]},

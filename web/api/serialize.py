@@ -66,12 +66,15 @@ def dossier_detail(session, d: Dossier) -> dict:
         "es_enrolment_date": iso(d.es_enrolment_date),
         "es_attendance_since": iso(d.es_attendance_since),
         "previous_ipt_end": iso(d.previous_ipt_end),
+        "enters_first_secondary": d.enters_first_secondary,
     }
     out.update(
         initiator=d.initiator,
         eligibility_rule=d.eligibility_rule,
         status_reason=d.status_reason,
         eo_acceptance_date=iso(d.eo_acceptance_date),
+        enrolment_priority=d.enrolment_priority,
+        enrolment_priority_reason=d.enrolment_priority_reason,
         ipt_start_date=iso(d.ipt_start_date),
         closed_at=iso(d.closed_at),
         steps=progress.steps(d),

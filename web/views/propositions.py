@@ -28,6 +28,7 @@ FIELDS = (
     "es_attendance_since",
     "in_es",
     "previous_ipt_end",
+    "enters_first_secondary",
     "initiator",
 )
 GUARDIAN_FIELDS = ("last_name", "first_name", "capacity", "email", "phone")
@@ -75,6 +76,7 @@ def new():
     errors, not_eligible = {}, None
     if request.method == "GET":
         form["in_es"] = "oui"
+        form["enters_first_secondary"] = "non"
         form["es_school_id"] = str(schools[0].id) if len(schools) == 1 else ""
         form["cpms_es_id"] = str(schools[0].cpms_id or "") if len(schools) == 1 else ""
     else:

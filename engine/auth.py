@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from engine.clock import clock
-from engine.errors import AuthError
+from engine.errors import AuthError, Throttled
 from engine.models import ApiToken, LoginThrottle, User
 
 # IPT_PASSWORD_HASH=fast: cheap argon2 parameters, for test suites only (never in production).
@@ -51,8 +51,13 @@ def authenticate(session, email: str, password: str, settings) -> User:
     now = clock.now()
     throttle = session.get(LoginThrottle, key)
     if throttle and throttle.locked_until and _aware(throttle.locked_until) > now:
-        minutes = int((_aware(throttle.locked_until) - now).total_seconds() // 60) + 1
-        raise AuthError(f"Trop de tentatives échouées. Réessayez dans {minutes} minute(s).")
+        seconds = int((_aware(throttle.locked_until) - now).total_seconds()) + 1
+        minutes = (seconds + 59) // 60
+        unit = "minute" if minutes == 1 else "minutes"
+        raise Throttled(
+            f"Trop de tentatives échouées pour cette adresse. Réessayez dans {minutes} {unit}.",
+            retry_after=seconds,
+        )
     user = session.scalar(select(User).where(User.email == key))
     ok = verify_password(user.password_hash if user else None, password or "")
     if ok and user.active:

@@ -70,3 +70,13 @@ class RuleViolation(IPTError):
 
 class AuthError(IPTError):
     code = "authentification"
+
+
+class Throttled(AuthError):
+    """Too many failed logins for an address: wait `retry_after` seconds."""
+
+    code = "trop_de_tentatives"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after

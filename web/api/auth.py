@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine.auth import authenticate, issue_api_token, token_digest, user_for_api_token
 from engine.context import Actor
 from engine.dossiers import parent_links
-from engine.errors import AuthError
+from engine.errors import AuthError, Throttled
 from engine.models import ParentLink
 from web.api import api_bp
 from web.api.common import iso, json_body
@@ -73,6 +73,11 @@ def issue_token():
     settings = get_runtime().settings
     try:
         user = authenticate(session, email, password, settings)
+    except Throttled as err:
+        response = jsonify(error_payload(err))
+        response.status_code = 429
+        response.headers["Retry-After"] = str(err.retry_after)
+        return response
     except AuthError as err:
         session.commit()  # the failure count must survive the 401
         return unauthorized(err)

@@ -301,6 +301,10 @@ RESPONSES = {
         "Vous n'êtes pas partenaire de ce dossier, ou la tâche ne vous est pas adressée.",
     ),
     "NotFound": _json(_ref("Error"), "Introuvable."),
+    "TooManyRequests": {
+        **_json(_ref("Error"), "Trop de tentatives échouées pour cette adresse : attendre."),
+        "headers": {"Retry-After": {"schema": INT, "description": "secondes"}},
+    },
     "Conflict": _json(
         _ref("Error"),
         "Tâche déjà complétée (ou annulée), ou modifiée en même temps par quelqu'un d'autre.",
@@ -324,6 +328,7 @@ def _std(*codes: str) -> dict:
         "404": "NotFound",
         "409": "Conflict",
         "422": "Unprocessable",
+        "429": "TooManyRequests",
     }
     return {code: _error(names[code]) for code in codes}
 
@@ -340,7 +345,10 @@ PATHS = {
                 "required": True,
                 "content": {"application/json": {"schema": _ref("TokenRequest")}},
             },
-            "responses": {"200": _json(_ref("Token"), "Jeton émis."), **_std("400", "401")},
+            "responses": {
+                "200": _json(_ref("Token"), "Jeton émis."),
+                **_std("400", "401", "429"),
+            },
         }
     },
     "/tasks": {

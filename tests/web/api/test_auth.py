@@ -45,8 +45,10 @@ def test_throttled_after_repeated_failures(client):
     for _ in range(5):
         assert token(client, "cpms.es@demo.ipt", "mauvais").status_code == 401
     response = token(client, "cpms.es@demo.ipt", PASSWORD)
-    assert response.status_code == 401
+    assert response.status_code == 429
+    assert response.get_json()["error"] == "trop_de_tentatives"
     assert "Trop de tentatives" in response.get_json()["message"]
+    assert 0 < int(response.headers["Retry-After"]) <= 15 * 60
     # another address is not affected
     assert token(client, "direction.es@demo.ipt", PASSWORD).status_code == 200
 

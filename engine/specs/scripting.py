@@ -12,6 +12,7 @@ import ast
 import copy
 import datetime as dt
 import operator
+import sys
 from functools import lru_cache
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
@@ -71,18 +72,107 @@ def _add_years(day, years):
         return day.replace(year=day.year + years, day=28)
 
 
+# Bounds on the work a script may do: RestrictedPython has none (SPIFFWORKFLOW-NOTES).
+MAX_STEPS = 100_000  # traced line/call events per evaluation
+MAX_SIZE = 100_000  # characters or elements of a sequence built by repetition
+MAX_INT_BITS = 60
+_SEQUENCES = (str, bytes, list, tuple)
+_WIDE_STR_METHODS = {"ljust", "rjust", "center", "zfill", "expandtabs"}
+
+
+def _too_big():
+    return ScriptError("calcul trop grand pour un diagramme (nombre ou texte démesuré).")
+
+
+def _mul(a, b):
+    for seq, n in ((a, b), (b, a)):
+        if isinstance(seq, _SEQUENCES) and isinstance(n, int) and len(seq) * max(n, 0) > MAX_SIZE:
+            raise _too_big()
+    if isinstance(a, int) and isinstance(b, int) and a and b:
+        if abs(a).bit_length() + abs(b).bit_length() > MAX_INT_BITS:
+            raise _too_big()
+    return a * b
+
+
+def _pow(a, b):
+    if isinstance(a, int) and isinstance(b, int) and abs(a) > 1:
+        if b > MAX_INT_BITS or b * abs(a).bit_length() > MAX_INT_BITS:
+            raise _too_big()
+    return a**b
+
+
+def _lshift(a, b):
+    if isinstance(a, int) and isinstance(b, int) and abs(a).bit_length() + b > MAX_INT_BITS:
+        raise _too_big()
+    return a << b
+
+
+def _getattr(obj, name, default=None, getattr=getattr):  # noqa: A002 — RestrictedPython's API
+    if name in _WIDE_STR_METHODS and isinstance(obj, str | bytes):
+        raise ScriptError(f"la méthode « {name} » n'est pas autorisée dans les diagrammes.")
+    return safer_getattr(obj, name, default, getattr)
+
+
+class _GuardArithmetic(ast.NodeTransformer):
+    """`a * b`, `a ** b`, `a << b` (and their augmented forms) become bounded calls."""
+
+    CALLS = {ast.Mult: "ipt_mul", ast.Pow: "ipt_pow", ast.LShift: "ipt_lshift"}
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        name = self.CALLS.get(type(node.op))
+        if name is None:
+            return node
+        call = ast.Call(ast.Name(name, ast.Load()), [node.left, node.right], [])
+        return ast.copy_location(call, node)
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        name = self.CALLS.get(type(node.op))
+        if name is None or not isinstance(node.target, ast.Name):
+            return node
+        value = ast.Call(
+            ast.Name(name, ast.Load()), [ast.Name(node.target.id, ast.Load()), node.value], []
+        )
+        return ast.copy_location(ast.Assign([node.target], value), node)
+
+
+def _guarded_tree(source: str, mode: str):
+    tree = _GuardArithmetic().visit(ast.parse(source, mode=mode))
+    return ast.fix_missing_locations(tree)
+
+
+def _run_bounded(fn):
+    """Run restricted code with a step budget (no unbounded loops, whatever the nesting)."""
+    steps = 0
+
+    def tracer(frame, event, arg):
+        nonlocal steps
+        steps += 1
+        if steps > MAX_STEPS:
+            raise ScriptError(f"script trop long : plus de {MAX_STEPS} étapes.")
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        return fn()
+    finally:
+        sys.settrace(previous)
+
+
 _INPLACE_OPS = {
     "+=": operator.iadd,
     "-=": operator.isub,
-    "*=": operator.imul,
+    "*=": _mul,
     "/=": operator.itruediv,
     "//=": operator.ifloordiv,
     "%=": operator.imod,
-    "**=": operator.ipow,
+    "**=": _pow,
     "|=": operator.ior,
     "&=": operator.iand,
     "^=": operator.ixor,
-    "<<=": operator.ilshift,
+    "<<=": _lshift,
     ">>=": operator.irshift,
 }
 
@@ -148,7 +238,7 @@ _BUILTINS.update(
 )
 RESTRICTED_GLOBALS = {
     "__builtins__": _BUILTINS,
-    "_getattr_": safer_getattr,
+    "_getattr_": _getattr,
     "_getitem_": default_guarded_getitem,
     "_getiter_": default_guarded_getiter,
     "_write_": full_write_guard,
@@ -156,6 +246,9 @@ RESTRICTED_GLOBALS = {
     "_unpack_sequence_": guarded_unpack_sequence,
     "_inplacevar_": _inplacevar,
     "_apply_": _apply,
+    "ipt_mul": _mul,
+    "ipt_pow": _pow,
+    "ipt_lshift": _lshift,
     **HELPERS,
 }
 
@@ -177,7 +270,7 @@ def check_source(source: str, mode: str) -> None:
 @lru_cache(maxsize=4096)
 def compile_eval(expression: str):
     check_source(expression, "eval")
-    result = compile_restricted_eval(expression)
+    result = compile_restricted_eval(_guarded_tree(expression, "eval"))
     if result.errors:
         raise ScriptError("; ".join(result.errors))
     return result.code
@@ -186,7 +279,7 @@ def compile_eval(expression: str):
 @lru_cache(maxsize=1024)
 def compile_exec(script: str):
     check_source(script, "exec")
-    result = compile_restricted_exec(script)
+    result = compile_restricted_exec(_guarded_tree(script, "exec"))
     if result.errors:
         raise ScriptError("; ".join(result.errors))
     return result.code
@@ -202,7 +295,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
         my_globals = copy.copy(self.globals)
         my_globals.update(external_context or {})
         my_globals.update(context)
-        return eval(compile_eval(expression), my_globals)  # noqa: S307 — restricted code
+        code = compile_eval(expression)
+        return _run_bounded(lambda: eval(code, my_globals))  # noqa: S307 — restricted code
 
     def execute(self, script, context, external_context=None):
         self.check_for_overwrite(context, external_context or {})
@@ -210,7 +304,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         context.update(copy.copy(self.globals))
         context.update(external_context or {})
         try:
-            exec(code, context)  # noqa: S102 — restricted code
+            _run_bounded(lambda: exec(code, context))  # noqa: S102 — restricted code
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
         return True

@@ -269,3 +269,56 @@ def test_script_task_escape_refused_at_run_time_even_without_the_loader(script):
         workflow.do_engine_steps()
     assert info.value.error_type in {"ScriptError", "NameError"}
     assert not workflow.is_completed()
+
+
+# --- bounded work: RestrictedPython itself has no CPU or memory limit ---------------------------
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "10 ** 10 ** 10",
+        "'x' * 10 ** 10",
+        "'x' * 1000 * 1000",
+        "[0] * 1000 * 1000",
+        "1 << 100000",
+        "123456789 * 123456789 * 123456789 * 123456789",
+        "'x'.ljust(1000000000)",
+        "'7'.zfill(1000000000)",
+        "sum(1 for a in range(1000) for b in range(1000))",
+    ],
+)
+def test_runaway_expressions_are_stopped_quickly(expression):
+    env = RestrictedEnvironment()
+    with pytest.raises(ScriptError):
+        env.evaluate(expression, {})
+
+
+def test_nested_loops_in_a_script_stop_at_the_step_budget():
+    env = RestrictedEnvironment()
+    script = "n = 0\nfor a in range(1000):\n    for b in range(1000):\n        n += 1"
+    with pytest.raises(ScriptError, match="trop long"):
+        env.execute(script, {})
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [
+        ("3 * 4", 12),
+        ("2 ** 10", 1024),
+        ("'ab' * 3", "ababab"),
+        ("1 << 4", 16),
+        ("[0] * 3", [0, 0, 0]),
+    ],
+)
+def test_ordinary_arithmetic_still_works(expression, value):
+    assert RestrictedEnvironment().evaluate(expression, {}) == value
+
+
+def test_augmented_multiplication_is_bounded_too():
+    env = RestrictedEnvironment()
+    context = {"x": 3}
+    env.execute("x *= 5", context)
+    assert context["x"] == 15
+    with pytest.raises(ScriptError):
+        env.execute("s = 'x'\ns *= 10000000", {})

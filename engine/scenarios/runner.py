@@ -150,6 +150,8 @@ class _Run:
             clock.set_today(_date(step["clock"]))
         elif "complete" in step:
             self._complete(step)
+        elif "reopen" in step:
+            self._reopen(step)
         elif "close" in step:
             block = step["close"]
             with self.factory() as s:
@@ -199,6 +201,22 @@ class _Run:
                 lambda: tasks.complete_task(
                     s, self.runtime, actor, row.id, data, guardian_id=guardian_id
                 ),
+                step.get("expect_error"),
+            )
+
+    def _reopen(self, step):
+        with self.factory() as s:
+            actor = self._actor(s, step.get("as"))
+            row = s.scalar(
+                select(HumanTask)
+                .where(HumanTask.dossier_id == self.dossier_id, HumanTask.bpmn_id == step["reopen"])
+                .order_by(HumanTask.created_at.desc())
+            )
+            if row is None:
+                raise ScenarioFailure(f"aucune tâche « {step['reopen']} » dans le dossier")
+            self._attempt(
+                s,
+                lambda: tasks.reopen_task(s, self.runtime, actor, row.id),
                 step.get("expect_error"),
             )
 

@@ -12,14 +12,22 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, instances
 from engine.clock import clock
 from engine.dossiers import access, facts, progress
-from engine.errors import AlreadyCompleted, Forbidden, IPTError, NotFound, ValidationFailed
-from engine.models import Dossier, Guardian, HumanTask, Organisation, ProcessInstance
+from engine.errors import (
+    AlreadyCompleted,
+    Forbidden,
+    IPTError,
+    NotFound,
+    RuleViolation,
+    ValidationFailed,
+)
+from engine.models import Decision, Dossier, Guardian, HumanTask, Organisation, ProcessInstance
 from engine.specs import conventions
 from engine.tasks.forms import resolve_schema, validate_form
 
@@ -193,6 +201,96 @@ def _check_values(schema, clean):
                 errors[name] = "Date invraisemblable : vérifiez l'année."
     if errors:
         raise ValidationFailed(errors)
+
+
+CORRECTABLE_RECORDS = ("avis", "accord")
+
+
+def correctable(workflow, row: HumanTask, info) -> bool:
+    """An avis/accord can be corrected until its stage moves on: the task is completed and
+    nothing after it has completed yet (e.g. the parallel join still waits for other avis)."""
+    if row.state != "completed" or info.record not in CORRECTABLE_RECORDS:
+        return False
+    task = instances.find_task(workflow, row.id)
+    if task is None or not task.has_state(TaskState.COMPLETED):
+        return False
+    return not any(t is not task and t.has_state(TaskState.FINISHED_MASK) for t in task)
+
+
+def correction_offers(session, actor, dossier) -> set[str]:
+    """Task ids whose avis/accord `actor` may still correct, read from the rows only (no workflow
+    load): completed, still current, and nothing opened since in the dossier. reopen_task checks
+    precisely against the workflow."""
+    if dossier.status != "en_cours":
+        return set()
+    rows = session.scalars(select(HumanTask).where(HumanTask.dossier_id == dossier.id)).all()
+    latest = max((r.created_at for r in rows), default=None)
+    current = {
+        d.task_id
+        for d in session.scalars(
+            select(Decision).where(
+                Decision.dossier_id == dossier.id, Decision.superseded.is_(False)
+            )
+        )
+    }
+    return {
+        r.id
+        for r in rows
+        if r.state == "completed"
+        and r.id in current
+        and r.completed_at is not None
+        and _aware(r.completed_at) >= _aware(latest)
+        and access.can_act(actor, r, dossier)
+    }
+
+
+def _aware(value):
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def reopen_task(session, runtime, actor, task_id: str) -> HumanTask:
+    """Reopen a completed avis/accord for correction (the first one stays in the history)."""
+    row, dossier = get_task(session, actor, task_id)
+    if not access.can_act(actor, row, dossier):
+        raise Forbidden("Seule la partie qui a donné cet avis peut le corriger.")
+    instance = session.scalar(
+        select(ProcessInstance).where(ProcessInstance.id == row.instance_id).with_for_update()
+    )
+    session.refresh(row)
+    workflow, definition = instances.load(session, runtime, instance)
+    info = definition.user_tasks[row.bpmn_id]
+    if not correctable(workflow, row, info):
+        raise RuleViolation(
+            "Cet avis ne peut plus être corrigé : l'étape suivante a déjà commencé "
+            "(un avis se corrige tant que l'étape n'est pas terminée)."
+        )
+    reopened = session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == row.id, HumanTask.state == "completed")
+        .values(state="open", completed_at=None, completed_by_id=None, completed_by_label=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if reopened != 1:
+        raise AlreadyCompleted("Cet avis vient d'être rouvert ou modifié par quelqu'un d'autre.")
+    workflow.reset_from_task_id(instances.find_task(workflow, row.id).id)
+    session.refresh(row)
+    instances.save(instance, workflow)
+    instances.sync_tasks(session, instance, workflow, definition, dossier)
+    audit.record(
+        session,
+        actor,
+        "avis_rouvert",
+        f"{info.name} — rouvert pour correction",
+        dossier.id,
+        task_id=row.id,
+    )
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(
+            "Le dossier a été modifié en même temps par quelqu'un d'autre ; réessayez."
+        ) from None
+    return row
 
 
 def _copy_diagram_facts(session, actor, decision_tasks, dossier):

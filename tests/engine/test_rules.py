@@ -363,3 +363,42 @@ def test_R_PROP_6_not_entering_secondary_has_no_priority_question(drv):
     drv.accept_proposition(d)
     drv.find_partner(d)
     assert d.enrolment_priority is None and d.enrolment_priority_reason is None
+
+
+# --- correcting an avis until the stage ends (IPT-RULES, "Stages end") --------------------------
+
+
+def test_an_avis_can_be_corrected_until_the_stage_ends_and_stays_in_history(drv):
+    from engine.tasks import service as tasks
+
+    d = drv.proposition()
+    es = drv.user("direction.es@demo.ipt")
+    row = drv.do(
+        d,
+        "avis_cc_es",
+        es,
+        {"date_reunion": "2026-01-15", "avis": "defavorable", "justification": "Première lecture."},
+    )
+    assert row.id in tasks.correction_offers(drv.s, es, d)
+    assert tasks.correction_offers(drv.s, drv.user("cpms.es@demo.ipt"), d) == set()
+    with pytest.raises(Forbidden):
+        tasks.reopen_task(drv.s, drv.runtime, drv.user("cpms.es@demo.ipt"), row.id)
+    drv.s.rollback()
+    tasks.reopen_task(drv.s, drv.runtime, es, row.id)
+    drv.s.commit()
+    assert "avis_cc_es" in drv.open_tasks(d)
+    drv.do(d, "avis_cc_es", es, {"date_reunion": "2026-01-16", "avis": "favorable"})
+    drv.do(d, "avis_cpms_es", "cpms.es@demo.ipt", {"date_avis": "2026-01-16", "avis": "favorable"})
+    drv.do(d, "avis_parents", drv.parent(d), {"date_avis": "2026-01-17", "avis": "favorable"})
+    assert d.stage == "recherche_partenaire"  # the corrected avis is the one that counted
+    values = [
+        (x.value, x.superseded)
+        for x in drv.s.scalars(
+            select(Decision).where(Decision.party == "cc_es").order_by(Decision.id)
+        )
+    ]
+    assert values == [("defavorable", True), ("favorable", False)]
+    # the stage has ended: no more correction
+    assert tasks.correction_offers(drv.s, es, d) == set()
+    with pytest.raises(RuleViolation, match="ne peut plus être corrigé"):
+        tasks.reopen_task(drv.s, drv.runtime, es, row.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from engine.models import Decision
+from engine.models import Decision, HumanTask
 from tests.web.helpers import FAVORABLE, complete, open_dossier, open_task
 
 
@@ -169,3 +169,30 @@ def test_paper_accord_is_not_for_the_cpms(as_partner, db, dossier):
 def test_favorable_avis_done(as_partner, db, dossier):
     es = as_partner("direction.es@demo.ipt")
     complete(es, db, dossier.id, "avis_cc_es", {"date_reunion": "2026-01-10", **FAVORABLE})
+
+
+def test_an_avis_is_corrected_from_the_dossier_page_until_the_stage_ends(as_partner, db):
+    es = as_partner("direction.es@demo.ipt")
+    d = open_dossier(es, db)
+    complete(
+        es,
+        db,
+        d.id,
+        "avis_cc_es",
+        {"date_reunion": "2026-01-12", "avis": "defavorable", "justification": "Première lecture."},
+    )
+    page = es.get(f"/dossiers/{d.id}").get_data(as_text=True)
+    assert "Corriger cet avis" in page
+    row = db.scalar(
+        select(HumanTask).where(HumanTask.dossier_id == d.id, HumanTask.bpmn_id == "avis_cc_es")
+    )
+    response = es.post_form(f"/dossiers/{d.id}", {}, action=f"/taches/{row.id}/corriger")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/taches/{row.id}"
+    )
+    db.expire_all()
+    assert db.get(HumanTask, row.id).state == "open"
+    complete(es, db, d.id, "avis_cc_es", {"date_reunion": "2026-01-12", "avis": "favorable"})
+    page = es.get(f"/dossiers/{d.id}").get_data(as_text=True)
+    assert "remplacé" in page and "avis_rouvert" not in page
+    assert "rouvert pour correction" in page  # in the history

@@ -408,6 +408,20 @@ PATHS = {
             },
         }
     },
+    "/tasks/{task_id}/reopen": {
+        "post": {
+            "operationId": "reopenTask",
+            "summary": "Rouvrir un avis ou un accord pour le corriger",
+            "description": "Possible tant que l'étape n'est pas terminée (par ex. les autres "
+            "avis de la proposition ne sont pas tous donnés) ; l'avis actuel reste dans "
+            "l'historique et sera remplacé par le nouveau.",
+            "parameters": [TASK_ID],
+            "responses": {
+                "200": _json(_ref("Task"), "Tâche rouverte : elle est de nouveau à compléter."),
+                **_std("401", "403", "404", "409", "422"),
+            },
+        }
+    },
     "/dossiers": {
         "get": {
             "operationId": "listDossiers",

@@ -62,3 +62,14 @@ def complete_task(task_id: str):
     }
     session.commit()
     return jsonify(body)
+
+
+@api_bp.post("/tasks/<task_id>/reopen")
+def reopen_task(task_id: str):
+    """Reopen my avis/accord for correction while its stage has not ended (422 after)."""
+    session = get_db()
+    row = tasks.reopen_task(session, get_runtime(), current_actor(), task_id)
+    dossier = session.get(Dossier, row.dossier_id)
+    body = serialize.task(row, dossier)
+    session.commit()
+    return jsonify(body)

@@ -128,6 +128,7 @@ def context(db, runtime, actor, dossier) -> dict:
         "partners": partners(db, dossier),
         "steps": progress.steps(dossier),
         "decisions": dossier.decisions,
+        "correctable": tasks.correction_offers(db, actor, dossier),
         "requests": partner_requests(db, dossier),
         "contents": contents(db, runtime, dossier),
         "open_tasks": open_tasks(db, dossier),

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from engine.clock import clock
 from engine.dossiers import access
-from engine.errors import AlreadyCompleted, ValidationFailed
+from engine.errors import AlreadyCompleted, RuleViolation, ValidationFailed
 from engine.models import Dossier
 from engine.tasks import service as tasks
 from engine.tasks.forms import coerce_form_input
@@ -60,6 +60,23 @@ def task(task_id):
     if g.actor.is_parent:
         return redirect(url_for("parents.home"))
     return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+
+
+@bp.post("/taches/<task_id>/corriger")
+@login_required
+def reopen(task_id):
+    """Reopen my avis/accord for correction while its stage has not ended."""
+    db, runtime = get_db(), get_runtime()
+    try:
+        row = tasks.reopen_task(db, runtime, g.actor, task_id)
+    except RuleViolation as err:
+        db.rollback()
+        _row, dossier = tasks.get_task(db, g.actor, task_id)
+        flash(err.message, "error")
+        return redirect(url_for("dossiers.show", dossier_id=dossier.id))
+    db.commit()
+    flash(f"« {row.name} » est rouvert : corrigez puis enregistrez.", "ok")
+    return redirect(url_for("tasks.task", task_id=task_id))
 
 
 def _records_on_paper(row) -> bool:

@@ -132,3 +132,20 @@ def test_paper_accord_of_a_parent_needs_guardian_id(api, dossier, db):
     assert decision.on_paper and decision.guardian_id == guardian_id
     assert decision.person_name == "Sophie Martin"
     assert "signé sur papier" in decision.capacity
+
+
+def test_reopen_my_avis_for_correction_and_refusals(api, dossier, db):
+    task_id = task_of(dossier, "avis_cc_es")
+    es = api("direction.es")
+    assert es.post(f"/api/v1/tasks/{task_id}/reopen").status_code == 422  # not given yet
+    assert es.post(f"/api/v1/tasks/{task_id}/complete", json=AVIS_CC).status_code == 200
+    assert api("cpms.es").post(f"/api/v1/tasks/{task_id}/reopen").status_code == 403
+    assert es.post("/api/v1/tasks/nope/reopen").status_code == 404
+    response = es.post(f"/api/v1/tasks/{task_id}/reopen")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["state"] == "open"
+    assert {t["bpmn_id"] for t in es.get("/api/v1/tasks").get_json()["tasks"]} == {"avis_cc_es"}
+    corrected = {**AVIS_CC, "avis": "defavorable", "justification": "Après relecture."}
+    assert es.post(f"/api/v1/tasks/{task_id}/complete", json=corrected).status_code == 200
+    rows = db.scalars(select(Decision).order_by(Decision.id)).all()
+    assert [(d.value, d.superseded) for d in rows] == [("favorable", True), ("defavorable", False)]

@@ -267,3 +267,32 @@ def _content(session, dossier, kind, data, signer, task_id):
             task_id=task_id,
         )
     )
+
+
+def partners_as_recorded(session, dossier) -> list[dict]:
+    """Each current partner with its name and FASE as recorded on the dossier (the latest
+    snapshot), and the directory's organisation (`current`) to show a later change."""
+    from engine.tasks.assignment import PARTY_ATTR
+
+    snaps = {}
+    for snap in session.scalars(
+        select(PartySnapshot)
+        .where(PartySnapshot.dossier_id == dossier.id)
+        .order_by(PartySnapshot.id)
+    ):
+        snaps[(snap.party, snap.organisation_id)] = snap
+    out = []
+    for party, attr in PARTY_ATTR.items():
+        org_id = getattr(dossier, attr)
+        org = session.get(Organisation, org_id) if org_id else None
+        snap = snaps.get((party, org_id))
+        out.append(
+            {
+                "party": party,
+                "organisation": org,
+                "name": snap.name if snap else (org.name if org else None),
+                "fase": snap.fase if snap else (org.fase if org else None),
+                "changed": bool(snap and org and (snap.name, snap.fase) != (org.name, org.fase)),
+            }
+        )
+    return out

@@ -204,3 +204,12 @@ def test_R_PROP_6_entry_into_first_secondary_recorded_from_the_form(es, db):
     assert d.enters_first_secondary is True
     page = es.get(f"/dossiers/{d.id}").get_data(as_text=True)
     assert "Entrée en 1re secondaire" in page and "Priorité à déterminer" in page
+
+
+def test_dossier_keeps_the_names_as_they_were_when_the_directory_changes(es, db, dossier):
+    school = db.scalar(select(Organisation).where(Organisation.fase == "1001"))
+    school.name = "École spécialisée Les Tilleuls (nouveau nom)"
+    db.commit()
+    page = es.get(f"/dossiers/{dossier.id}").get_data(as_text=True)
+    assert "<strong>École d&#39;enseignement spécialisé Les Tilleuls</strong>" in page
+    assert "aujourd'hui dans l'annuaire : École spécialisée Les Tilleuls (nouveau nom)" in page

@@ -115,7 +115,13 @@ SCHEMAS = {
     "Partner": {
         "allOf": [
             _ref("Organisation"),
-            {"type": "object", "properties": {"party": STR}, "required": ["party"]},
+            {
+                "type": "object",
+                "description": "Nom et FASE tels qu'enregistrés au dossier ; `current_name` / "
+                "`current_fase` si l'annuaire a changé depuis.",
+                "properties": {"party": STR, "current_name": STR, "current_fase": STR},
+                "required": ["party"],
+            },
         ]
     },
     "Guardian": {

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.dossiers import progress
+from engine.dossiers import facts, progress
 from engine.models import AuditEvent, Dossier, HumanTask, Organisation, PartnerRequest
 from web.api.common import iso
 
-PARTIES = (
-    ("es_school", "es_school_id"),
-    ("cpms_es", "cpms_es_id"),
-    ("eo_school", "eo_school_id"),
-    ("pole", "pole_id"),
-    ("cpms_eo", "cpms_eo_id"),
-)
 # Reads are audited but are not part of what happened to the dossier.
 HISTORY_HIDDEN = {"dossier_consulte"}
 
@@ -95,11 +88,22 @@ def _org(org: Organisation | None) -> dict | None:
 
 
 def _partners(session, d: Dossier) -> list[dict]:
+    """Names and FASE as recorded on the dossier; `current_name` when the directory changed."""
     out = []
-    for party, attr in PARTIES:
-        org_id = getattr(d, attr)
-        if org_id is not None:
-            out.append({"party": party, **_org(session.get(Organisation, org_id))})
+    for p in facts.partners_as_recorded(session, d):
+        org = p["organisation"]
+        if org is None:
+            continue
+        row = {
+            "party": p["party"],
+            "id": org.id,
+            "name": p["name"],
+            "fase": p["fase"],
+            "kind": org.kind,
+        }
+        if p["changed"]:
+            row.update(current_name=org.name, current_fase=org.fase)
+        out.append(row)
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.dossiers import parent_links, progress
+from engine.dossiers import facts, parent_links, progress
 from engine.models import (
     AuditEvent,
     HumanTask,
@@ -34,12 +34,15 @@ def is_es_direction(actor, dossier) -> bool:
 
 
 def partners(db, dossier) -> list[dict]:
-    out = []
-    for attr, label in PARTNERS:
-        org_id = getattr(dossier, attr)
-        org = db.get(Organisation, org_id) if org_id else None
-        out.append({"label": label, "org": org})
-    return out
+    labels = {attr.removesuffix("_id"): label for attr, label in PARTNERS}
+    return [
+        {
+            "label": labels[p["party"]],
+            "org": p if p["organisation"] else None,
+            "now": p["organisation"] if p["changed"] else None,
+        }
+        for p in facts.partners_as_recorded(db, dossier)
+    ]
 
 
 def partner_requests(db, dossier) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from engine.models import AuditEvent, Decision, Dossier, ParentLink
+from engine.models import AuditEvent, Decision, Dossier, Organisation, ParentLink
 from tests.web.api.conftest import AVIS_PARENTS, task_of
 
 
@@ -166,3 +166,13 @@ def test_parent_link_refusals(api, dossier, open_dossier):
     other = open_dossier(pupil_first_name="Noé")
     foreign = other["guardians"][0]["id"]
     assert api("direction.es").post(url, json={"guardian_id": foreign}).status_code == 404
+
+
+def test_partners_keep_the_recorded_name_when_the_directory_changes(api, dossier, db):
+    school = db.scalar(select(Organisation).where(Organisation.fase == "1001"))
+    recorded = school.name
+    school.name = "Nouveau nom"
+    db.commit()
+    body = api("direction.es").get(f"/api/v1/dossiers/{dossier['id']}").get_json()
+    es = next(p for p in body["partners"] if p["party"] == "es_school")
+    assert (es["name"], es["current_name"]) == (recorded, "Nouveau nom")

@@ -260,9 +260,36 @@ def _validate_proposition(session, data: dict) -> dict:
         entry["email"] = email
         entry["phone"] = str(g.get("phone") or "").strip()[:40] or None
         out["guardians"].append(entry)
+    _check_adult_pupil(out, today, errors)
     if errors:
         raise ValidationFailed(errors)
     return out
+
+
+def _check_adult_pupil(out, today, errors) -> None:
+    """From the 18th birthday the pupil is the party himself (IPT-RULES, "Parents")."""
+    birth = out.get("pupil_birth_date")
+    if not birth or not out["guardians"]:
+        return
+    adult = today >= _add_years(birth, 18)
+    capacities = [g["capacity"] for g in out["guardians"]]
+    if adult and capacities != ["élève majeur"]:
+        errors["guardian1_capacity"] = (
+            "L'élève est majeur : il est lui-même partie ; indiquez un seul responsable, "
+            "l'élève, avec la qualité « élève majeur »."
+        )
+    elif not adult and "élève majeur" in capacities:
+        i = capacities.index("élève majeur") + 1
+        errors[f"guardian{i}_capacity"] = (
+            "L'élève n'est pas majeur : indiquez un responsable légal."
+        )
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 def _yes(value) -> bool:

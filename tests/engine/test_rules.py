@@ -402,3 +402,25 @@ def test_an_avis_can_be_corrected_until_the_stage_ends_and_stays_in_history(drv)
     assert tasks.correction_offers(drv.s, es, d) == set()
     with pytest.raises(RuleViolation, match="ne peut plus être corrigé"):
         tasks.reopen_task(drv.s, drv.runtime, es, row.id)
+
+
+def test_an_adult_pupil_is_the_party_himself(drv):
+    adult = {
+        "pupil_birth_date": "2007-03-01",
+        "es_enrolment_date": "2020-09-01",
+        "es_attendance_since": "2020-09-01",
+    }
+    with pytest.raises(ValidationFailed) as err:
+        drv.proposition(**adult)  # a mother as party, but the pupil is 19
+    assert "majeur" in err.value.errors["guardian1_capacity"]
+    drv.s.rollback()
+    d = drv.proposition(
+        **adult,
+        guardians=[{"last_name": "Lambert", "first_name": "Emma", "capacity": "élève majeur"}],
+    )
+    assert d.guardians[0].capacity == "élève majeur"
+    with pytest.raises(ValidationFailed) as err:
+        drv.proposition(
+            guardians=[{"last_name": "Lambert", "first_name": "Emma", "capacity": "élève majeur"}]
+        )
+    assert "n'est pas majeur" in err.value.errors["guardian1_capacity"]

@@ -15,6 +15,7 @@ Usage (from the repository root):
     python bench/completion.py --n 300               # smaller
     python bench/completion.py --n 300 --pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     python bench/completion.py --n 300 --pg URL --no-sqlite
+    python bench/completion.py --n 3000 --live       # (c): also through gunicorn over a socket
 
 With --pg, a temporary database is created on that server and dropped at the end (the URL's
 own database is only used to issue CREATE/DROP DATABASE).
@@ -24,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import os
 import statistics
 import sys
 import tempfile
@@ -101,14 +104,80 @@ def setup(url: str, instance_dir: Path, n: int):
     return app, actor, task_ids, created
 
 
-def measure(app, actor, task_ids):
+class LiveServer:
+    """gunicorn (one sync worker) serving the same database: (c) goes through a real socket."""
+
+    def __init__(self, env):
+        import socket
+        import subprocess
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "1",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "web:create_app()",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def connection(self):
+        import http.client
+
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def _post_json(conn, path, body, headers):
+    conn.request(
+        "POST", path, body=json.dumps(body), headers={**headers, "Content-Type": "application/json"}
+    )
+    response = conn.getresponse()
+    data = response.read()
+    return response.status, data
+
+
+def measure(app, actor, task_ids, server=None):
     factory, runtime = app.extensions["ipt_session_factory"], app.extensions["ipt_runtime"]
     client = app.test_client()
     response = client.post("/api/v1/auth/token", json={"email": EMAIL, "password": PASSWORD})
     headers = {"Authorization": f"Bearer {response.get_json()['token']}"}
-    engine_ms, http_ms = [], []
+    engine_ms, http_ms, live_ms = [], [], []
+    if server is not None:
+        conn = server.connection()
+        status, data = _post_json(
+            conn, "/api/v1/auth/token", {"email": EMAIL, "password": PASSWORD}, {}
+        )
+        live_headers = {"Authorization": f"Bearer {json.loads(data)['token']}"}
+    ways = 3 if server is not None else 2
     for i, task_id in enumerate(task_ids):
-        if i % 2 == 0:
+        if i % ways == 2:
+            t0 = time.perf_counter()
+            status, data = _post_json(conn, f"/api/v1/tasks/{task_id}/complete", AVIS, live_headers)
+            live_ms.append((time.perf_counter() - t0) * 1000)
+            assert status == 200, data[:500]
+        elif i % ways == 0:
             t0 = time.perf_counter()
             with factory() as s:
                 tasks.complete_task(s, runtime, actor, task_id, dict(AVIS))
@@ -119,7 +188,7 @@ def measure(app, actor, task_ids):
             r = client.post(f"/api/v1/tasks/{task_id}/complete", json=AVIS, headers=headers)
             http_ms.append((time.perf_counter() - t0) * 1000)
             assert r.status_code == 200, r.get_json()
-    return engine_ms, http_ms
+    return engine_ms, http_ms, live_ms
 
 
 def pct(values, p):
@@ -127,12 +196,15 @@ def pct(values, p):
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def report(name, n, created, engine_ms, http_ms):
+def report(name, n, created, engine_ms, http_ms, live_ms):
     print(
         f"\n== {name}: {n} dossiers created in {created:.1f} s ({created / n * 1000:.1f} ms each)"
     )
     print(f"{'':28}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
-    for label, values in (("(a) engine + commit", engine_ms), ("(b) HTTP (Flask client)", http_ms)):
+    rows = [("(a) engine + commit", engine_ms), ("(b) HTTP (Flask client)", http_ms)]
+    if live_ms:
+        rows.append(("(c) HTTP (gunicorn, socket)", live_ms))
+    for label, values in rows:
         print(
             f"{label:28}{len(values):>6}{pct(values, 50):>10.2f}{pct(values, 99):>10.2f}"
             f"{statistics.fmean(values):>10.2f}"
@@ -142,15 +214,33 @@ def report(name, n, created, engine_ms, http_ms):
         f"{pct(http_ms, 99) / pct(engine_ms, 99):>10.2f}"
         f"{statistics.fmean(http_ms) / statistics.fmean(engine_ms):>10.2f}"
     )
+    if live_ms:
+        print(
+            f"{'ratio (c)/(a)':28}{'':>6}{pct(live_ms, 50) / pct(engine_ms, 50):>10.2f}"
+            f"{pct(live_ms, 99) / pct(engine_ms, 99):>10.2f}"
+            f"{statistics.fmean(live_ms) / statistics.fmean(engine_ms):>10.2f}"
+        )
 
 
-def run(name, url, n, instance_dir):
+def run(name, url, n, instance_dir, live=False):
     app, actor, task_ids, created = setup(url, instance_dir, n)
+    server = None
+    if live:
+        server = LiveServer(
+            {
+                "IPT_DATABASE_URL": url,
+                "IPT_INSTANCE_DIR": str(instance_dir),
+                "IPT_SECRET_KEY": "bench",
+                "IPT_TODAY": TODAY,
+            }
+        )
     try:
-        engine_ms, http_ms = measure(app, actor, task_ids)
+        engine_ms, http_ms, live_ms = measure(app, actor, task_ids, server)
     finally:
+        if server is not None:
+            server.stop()
         app.extensions["ipt_session_factory"].kw["bind"].dispose()
-    report(name, n, created, engine_ms, http_ms)
+    report(name, n, created, engine_ms, http_ms, live_ms)
 
 
 def main(argv=None):
@@ -158,20 +248,29 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=2000, help="dossiers to create (default 2000)")
     parser.add_argument("--pg", metavar="URL", help="also run on PostgreSQL (server URL)")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite run")
+    parser.add_argument(
+        "--live", action="store_true", help="also (c): a real gunicorn server over a socket"
+    )
     args = parser.parse_args(argv)
     print(
         f"IPT completion bench, N = {args.n}, today = {TODAY} ({dt.date.fromisoformat(TODAY):%A})"
     )
     with tempfile.TemporaryDirectory() as tmp:
         if not args.no_sqlite:
-            run("SQLite", f"sqlite:///{tmp}/bench.sqlite3", args.n, Path(tmp))
+            run("SQLite", f"sqlite:///{tmp}/bench.sqlite3", args.n, Path(tmp), args.live)
         if args.pg:
             name = f"ipt_bench_{uuid.uuid4().hex[:8]}"
             admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
             with admin.connect() as c:
                 c.execute(text(f'CREATE DATABASE "{name}"'))
             try:
-                run("PostgreSQL", args.pg.rsplit("/", 1)[0] + "/" + name, args.n, Path(tmp))
+                run(
+                    "PostgreSQL",
+                    args.pg.rsplit("/", 1)[0] + "/" + name,
+                    args.n,
+                    Path(tmp),
+                    args.live,
+                )
             finally:
                 with admin.connect() as c:
                     c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

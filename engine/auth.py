@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
-from engine.clock import clock
+from engine.clock import as_utc, clock
 from engine.errors import AuthError, Throttled
 from engine.models import ApiToken, LoginThrottle, User
 
@@ -50,8 +50,8 @@ def authenticate(session, email: str, password: str, settings) -> User:
     key = (email or "").strip().lower()
     now = clock.now()
     throttle = session.get(LoginThrottle, key)
-    if throttle and throttle.locked_until and _aware(throttle.locked_until) > now:
-        seconds = int((_aware(throttle.locked_until) - now).total_seconds()) + 1
+    if throttle and throttle.locked_until and as_utc(throttle.locked_until) > now:
+        seconds = int((as_utc(throttle.locked_until) - now).total_seconds()) + 1
         minutes = (seconds + 59) // 60
         unit = "minute" if minutes == 1 else "minutes"
         raise Throttled(
@@ -91,12 +91,7 @@ def issue_api_token(session, user: User, settings) -> tuple[str, ApiToken]:
 
 def user_for_api_token(session, raw: str) -> User | None:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(raw)))
-    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= clock.now():
+    if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= clock.now():
         return None
     user = session.get(User, row.user_id)
     return user if user and user.active else None
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite returns naive datetimes: they were stored as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -39,3 +39,8 @@ class Clock:
 
 
 clock = Clock()
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """SQLite gives back naive datetimes: they were stored as UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -42,6 +42,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:5000"
     parent_link_days: int = 30
     api_token_hours: int = 12
+    session_hours: int = 8
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     max_text_length: int = 5000
@@ -61,6 +62,7 @@ class Settings:
             base_url=(env.get("IPT_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
             parent_link_days=_int(env, "IPT_PARENT_LINK_DAYS", 30),
             api_token_hours=_int(env, "IPT_API_TOKEN_HOURS", 12),
+            session_hours=_int(env, "IPT_SESSION_HOURS", 8),
             login_max_failures=_int(env, "IPT_LOGIN_MAX_FAILURES", 5),
             login_lock_minutes=_int(env, "IPT_LOGIN_LOCK_MINUTES", 15),
             max_text_length=_int(env, "IPT_MAX_TEXT_LENGTH", 5000),

@@ -8,8 +8,8 @@ import datetime as dt
 from sqlalchemy import select
 
 from engine import audit
-from engine.auth import _aware, new_token, token_digest
-from engine.clock import clock
+from engine.auth import new_token, token_digest
+from engine.clock import as_utc, clock
 from engine.errors import AuthError, Forbidden, NotFound
 from engine.models import Guardian, OutboxMessage, ParentLink
 
@@ -98,7 +98,7 @@ def resolve(session, raw: str) -> tuple[ParentLink, Guardian]:
         raise AuthError("Ce lien n'est pas valide. Demandez un nouveau lien à l'école.")
     if link.revoked_at is not None:
         raise AuthError("Ce lien a été remplacé ou révoqué. Demandez un nouveau lien à l'école.")
-    if _aware(link.expires_at) <= clock.now():
+    if as_utc(link.expires_at) <= clock.now():
         raise AuthError("Ce lien a expiré. Demandez un nouveau lien à l'école.")
     link.last_used_at = clock.now()
     return link, session.get(Guardian, link.guardian_id)
@@ -119,7 +119,7 @@ def pending_links(session, dossier) -> dict[int, str]:
     ):
         payload = msg.payload or {}
         link = session.scalar(select(ParentLink).where(ParentLink.id == payload.get("link_id")))
-        if link is not None and _aware(link.expires_at) > clock.now():
+        if link is not None and as_utc(link.expires_at) > clock.now():
             live[payload["guardian_id"]] = payload["url"]
     return live
 

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, instances
-from engine.clock import clock
+from engine.clock import as_utc, clock
 from engine.dossiers import access, facts, progress
 from engine.errors import (
     AlreadyCompleted,
@@ -180,6 +180,7 @@ def complete_task(
 
 
 EARLIEST_DATE = dt.date(2000, 1, 1)
+BRUSSELS = ZoneInfo("Europe/Brussels")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -239,13 +240,9 @@ def correction_offers(session, actor, dossier) -> set[str]:
         if r.state == "completed"
         and r.id in current
         and r.completed_at is not None
-        and _aware(r.completed_at) >= _aware(latest)
+        and as_utc(r.completed_at) >= as_utc(latest)
         and access.can_act(actor, r, dossier)
     }
-
-
-def _aware(value):
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def reopen_task(session, runtime, actor, task_id: str) -> HumanTask:
@@ -384,10 +381,8 @@ def done_message(row) -> str:
     who = f" par {row.completed_by_label}" if row.completed_by_label else ""
     when = ""
     if row.completed_at:
-        at = (
-            row.completed_at if row.completed_at.tzinfo else row.completed_at.replace(tzinfo=dt.UTC)
-        )
-        when = f" le {at.astimezone(ZoneInfo('Europe/Brussels')):%d/%m/%Y à %H:%M}"
+        at = as_utc(row.completed_at).astimezone(BRUSSELS)
+        when = f" le {at:%d/%m/%Y à %H:%M}"
     if row.state == "cancelled":
         return "Cette tâche a été annulée : elle n'est plus attendue."
     return f"Cette tâche a déjà été complétée{who}{when}."

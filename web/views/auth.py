@@ -6,8 +6,8 @@ import functools
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
-from engine.auth import _aware, authenticate
-from engine.clock import clock
+from engine.auth import authenticate
+from engine.clock import as_utc, clock
 from engine.context import Actor
 from engine.errors import AuthError
 from engine.models import Guardian, Organisation, ParentLink, User
@@ -37,7 +37,7 @@ def load_actor():
             link is None
             or link.guardian_id != session.get("guardian_id")
             or link.revoked_at is not None
-            or _aware(link.expires_at) <= clock.now()
+            or as_utc(link.expires_at) <= clock.now()
         ):
             session.clear()  # a revoked or expired link ends the parent's session too
             return
@@ -83,6 +83,7 @@ def login():
         else:
             db.commit()
             session.clear()
+            session.permanent = True  # expires after IPT_SESSION_HOURS (minors' data)
             session["user_id"] = user.id
             flash(f"Bienvenue, {user.full_name}.", "ok")
             return redirect(_safe_next(request.args.get("next")))

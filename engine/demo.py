@@ -60,7 +60,7 @@ class _Seeder:
             )
         )
 
-    def open(self, last, first, initiator, guardians, by="direction.es@demo.ipt"):
+    def open(self, last, first, initiator, guardians, by="direction.es@demo.ipt", **extra):
         def org(kind, fase):
             return self.s.scalar(
                 select(Organisation).where(  # noqa: E731
@@ -77,13 +77,14 @@ class _Seeder:
                 "pupil_last_name": last,
                 "pupil_first_name": first,
                 "pupil_birth_date": "2015-05-12",
-                "pupil_cf": f"9-{abs(hash(last)) % 1000:03d}-{len(first):03d}-00",
+                "pupil_cf": f"9-{sum(map(ord, last)) % 1000:03d}-{len(first):03d}-00",
                 "es_enrolment_date": since,
                 "es_attendance_since": since,
                 "initiator": initiator,
                 "es_school_id": org("ecole_es", "1001"),
                 "cpms_es_id": org("cpms", "4001"),
                 "guardians": guardians,
+                **extra,
             },
         )
         self.s.commit()
@@ -252,4 +253,26 @@ class _Seeder:
                 "commentaire": "Les parents préfèrent attendre un an.",
             },
             guardian_id=d4.guardians[0].id,
+        )
+        # 5. entering 1st secondary (R-PROP-6): the secondary school accepted, priority decided
+        d5 = self.open(
+            "Hermans",
+            "Louis",
+            "parents",
+            [g("Hermans", "Lisa", email="lisa.hermans@example.org")],
+            enters_first_secondary=True,
+            year_of_study="6e primaire",
+        )
+        self.proposition_ok(d5)
+        self.do(
+            d5,
+            "choisir_ecole",
+            self.actor("direction.es@demo.ipt"),
+            {"ecole_eo": "2002", "accord_parents": True, "date_demande": self.day(8)},
+        )
+        self.do(
+            d5,
+            "reponse_eo",
+            self.actor("direction.eo.secondaire@demo.ipt"),
+            {"reponse": "accepte", "date_reponse": self.day(6), "concertation_pole": True},
         )

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.clock import clock
-from engine.models import Dossier, Organisation, OutboxMessage
+from engine.models import AuditEvent, Dossier, Organisation, OutboxMessage
 from tests.web.helpers import open_dossier, open_task, proposition_form
 
 
@@ -130,6 +130,8 @@ def test_parent_link_opens_the_parent_page_and_parent_gives_avis(app, es, db, do
     assert "Intégration de Léa Martin" in page
     assert "Avis des parents sur la proposition" in page
     assert 'name="viewport"' in page
+    reads = db.scalars(select(AuditEvent).where(AuditEvent.action == "dossier_consulte")).all()
+    assert any(r.actor_label.startswith("Sophie") and r.dossier_id == dossier.id for r in reads)
     from tests.web.conftest import Browser
 
     b = Browser(parent)

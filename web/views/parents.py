@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, session, url_for
 
+from engine import audit
 from engine.dossiers import parent_links, progress
 from engine.dossiers import service as dossiers
 from engine.errors import AuthError
@@ -48,6 +49,8 @@ def home():
                 "fields": forms_render.build_fields(schema, _defaults(schema)),
             }
         )
+    audit.record(db, g.actor, "dossier_consulte", "Dossier consulté par le parent.", dossier.id)
+    db.commit()
     return render_template(
         "parent.html",
         dossier=dossier,

@@ -204,6 +204,7 @@ def _enrolment_period_end(year):
 HELPERS = {
     "enrolment_period_end": _enrolment_period_end,
     "today": _today_iso,
+    "date_fr": lambda d: _date(d).strftime("%d/%m/%Y"),
     "date": _date,
     "add_years": _add_years,
     "school_year_of": lambda d: calendar.school_year_of(_date(d)),

@@ -169,7 +169,7 @@ def test_R_PROP_6_exactly_one_rule_and_expected_priority(entering, end, in_time)
         assert out["priorite_ipt"] is None and "non configurée" in out["priorite_motif"]
     else:
         assert out["priorite_ipt"] is in_time
-        assert "2026-03-20" in out["priorite_motif"] and "R-PROP-6" in out["priorite_motif"]
+        assert "20/03/2026" in out["priorite_motif"] and "R-PROP-6" in out["priorite_motif"]
 
 
 def test_R_PROP_6_every_rule_is_reachable():

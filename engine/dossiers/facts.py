@@ -22,6 +22,9 @@ from engine.models import (
 
 DATE_FIELDS = (
     "date_reunion",
+    "date_decision",
+    "date_attestation",
+    "date_reinscription",
     "date_avis",
     "date_accord",
     "date_reponse",
@@ -149,7 +152,18 @@ def record_declaration(session, dossier, info, data, signer, task_id):
     _content(session, dossier, "declaration", data, signer, task_id)
 
 
+def _content_recorder(kind):
+    def record(session, dossier, info, data, signer, task_id):
+        _content(session, dossier, kind, data, signer, task_id)
+
+    return record
+
+
 RECORDERS = {
+    "content_concertation_arret": _content_recorder("concertation_arret"),
+    "content_issue_concertation": _content_recorder("issue_concertation"),
+    "content_attestation": _content_recorder("attestation"),
+    "content_reinscription": _content_recorder("reinscription_es"),
     "avis": record_decision,
     "accord": record_decision,
     "partner_request": record_partner_request,

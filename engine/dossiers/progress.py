@@ -17,6 +17,7 @@ STATUS_LABELS = {
     "proposition_refusee": "Proposition refusée",
     "cloture": "Clôturé avant le protocole",
     "ipt_en_place": "IPT en place",
+    "ipt_arretee": "IPT arrêtée",
 }
 # End events of the diagrams → (stage, status). Keep in step with processes/*.bpmn.
 END_EVENTS = {
@@ -57,16 +58,15 @@ def apply(dossier, stage: str, status: str) -> bool:
 def steps(dossier) -> list[dict]:
     """The steps done, current and to come, for the dossier page."""
     current = STAGE_ORDER.index(dossier.stage)
-    finished = dossier.status in ("ipt_en_place", "proposition_refusee", "cloture")
+    in_place = dossier.status in ("ipt_en_place", "ipt_arretee")
+    finished = in_place or dossier.status in ("proposition_refusee", "cloture")
     out = []
     for i, (stage, label) in enumerate(STEPS):
-        if i < current or (
-            finished and i == current and dossier.status == "ipt_en_place" and stage != "ipt"
-        ):
+        if i < current or dossier.status == "ipt_arretee":
             state = "fait"
         elif i == current:
             state = "arrete" if dossier.status in ("proposition_refusee", "cloture") else "en_cours"
         else:
-            state = "abandonne" if finished and dossier.status != "ipt_en_place" else "a_venir"
+            state = "abandonne" if finished and not in_place else "a_venir"
         out.append({"stage": stage, "label": label, "state": state})
     return out

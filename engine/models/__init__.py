@@ -11,6 +11,7 @@ from engine.models.dossiers import (
     PartnerRequest,
     PartySnapshot,
     StageContent,
+    StopRequest,
 )
 from engine.models.workflow import HumanTask, ProcessInstance, SpecVersion
 
@@ -31,6 +32,7 @@ __all__ = [
     "PartnerRequest",
     "PartySnapshot",
     "StageContent",
+    "StopRequest",
     "HumanTask",
     "ProcessInstance",
     "SpecVersion",

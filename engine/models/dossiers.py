@@ -48,6 +48,8 @@ class Dossier(Base):
     enrolment_priority: Mapped[bool | None] = mapped_column(Boolean)
     enrolment_priority_reason: Mapped[str | None] = mapped_column(Text)
     ipt_start_date: Mapped[dt.date | None] = mapped_column(Date)
+    ipt_end_date: Mapped[dt.date | None] = mapped_column(Date)  # R-ARRET-3
+    end_reason: Mapped[str | None] = mapped_column(String(30))  # a StopRequest reason
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -152,3 +154,26 @@ class StageContent(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     task_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class StopRequest(Base):
+    """A request to stop an IPT in place (R-ARRET-1/2), and what became of it."""
+
+    __tablename__ = "stop_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    requested_by_party: Mapped[str] = mapped_column(String(20))  # eo_school, pole, parents, cpms_eo
+    requested_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_by_guardian_id: Mapped[int | None] = mapped_column(ForeignKey("guardians.id"))
+    requested_by_label: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(30))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    justification: Mapped[str] = mapped_column(Text)
+    at_year_end: Mapped[bool] = mapped_column(Boolean)
+    event_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="en_cours")  # en_cours|acceptee|refusee
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

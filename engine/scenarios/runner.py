@@ -22,6 +22,7 @@ from engine.context import Actor, Runtime
 from engine.db import Base, make_engine, make_session_factory
 from engine.directory import import_directory, load_directory_file
 from engine.dossiers import service as dossiers
+from engine.dossiers import stops
 from engine.errors import IPTError
 from engine.models import Decision, Dossier, Guardian, HumanTask, Organisation, StageContent, User
 from engine.tasks import service as tasks
@@ -112,9 +113,22 @@ class _Run:
             self.runtime.library.store_versions(s)
             s.commit()
         self._open(self.spec.get("dossier") or {})
-        for step in self.spec.get("steps") or []:
+        for step in self._expanded(self.spec.get("steps") or []):
             self.count += 1
             self._step(step)
+
+    def _expanded(self, steps):
+        """`- include: _file.yaml` inlines that file's steps (shared prefixes, e.g. an IPT in place)."""
+        for step in steps:
+            if isinstance(step, dict) and "include" in step:
+                path = self.path.parent / step["include"]
+                try:
+                    included = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                except (OSError, yaml.YAMLError) as err:
+                    raise ScenarioFailure(f"inclusion illisible {path.name} : {err}") from None
+                yield from self._expanded(included.get("steps") or [])
+            else:
+                yield step
 
     # --- steps -----------------------------------------------------------------------------
     def _open(self, block):
@@ -152,6 +166,19 @@ class _Run:
             self._complete(step)
         elif "reopen" in step:
             self._reopen(step)
+        elif "stop" in step:
+            block = step["stop"]
+            with self.factory() as s:
+                actor = self._actor(s, block.get("as"))
+                data = {
+                    k: (v.isoformat() if isinstance(v, dt.date) else v)
+                    for k, v in (block.get("data") or {}).items()
+                }
+                self._attempt(
+                    s,
+                    lambda: stops.request_stop(s, self.runtime, actor, self.dossier_id, data),
+                    block.get("expect_error"),
+                )
         elif "close" in step:
             block = step["close"]
             with self.factory() as s:

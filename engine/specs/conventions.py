@@ -17,10 +17,14 @@ RECORDS = {
     "content_projet": "the projet's content (annex 4)",
     "content_protocole": "the protocol's content (annex 5)",
     "declaration": "the pôle's declaration (annex 2)",
+    "content_concertation_arret": "the EO direction's concertation on a stop request (R-ARRET-2)",
+    "content_issue_concertation": "the outcome of that concertation when a party refused",
+    "content_attestation": "the CPMS EO's new attestation d'orientation (R-ARRET-5)",
+    "content_reinscription": "the ES school's re-enrolment of the pupil",
 }
 REQUIRED_PROPERTIES = ("formJsonSchemaFilename", "dataKey", "record", "stage")
 PARTIES_FOR_DECISIONS = {"cc_es", "cpms_es", "parents", "eo_school", "cc_eo", "pole", "cpms_eo"}
-STAGES = ("proposition", "recherche_partenaire", "projet", "protocole", "ipt")
+STAGES = ("proposition", "recherche_partenaire", "projet", "protocole", "ipt", "arret")
 
 # Task-data variables a diagram computes that the engine copies onto the dossier after each step.
 DIAGRAM_FACTS = {

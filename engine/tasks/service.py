@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, instances
 from engine.clock import as_utc, clock
-from engine.dossiers import access, facts, progress
+from engine.dossiers import access, facts, progress, stops
 from engine.errors import (
     AlreadyCompleted,
     Forbidden,
@@ -156,10 +156,12 @@ def complete_task(
     before = instances.completed_ids(workflow)
     spiff_task.run()
     instances.run_engine(workflow, dossier, info.name)
-    _copy_diagram_facts(session, actor, instances.decisions_since(workflow, before), dossier)
+    decided = instances.decisions_since(workflow, before)
+    _copy_diagram_facts(session, actor, decided, dossier)
 
     facts.RECORDERS[info.record](session, dossier, info, clean, signer, row.id)
     _after_step(session, runtime, actor, instance, workflow, definition, dossier)
+    _stop_effects(session, runtime, actor, instance, workflow, decided, dossier)
     audit.record(
         session,
         actor,
@@ -301,9 +303,23 @@ def _copy_diagram_facts(session, actor, decision_tasks, dossier):
             audit.record(session, actor, "priorite_inscription", reason, dossier.id)
 
 
+def _stop_effects(session, runtime, actor, instance, workflow, decided, dossier):
+    """The arrêt diagram: its end date decided → the stop takes effect; its 'not retained' end."""
+    if instance.process_id != stops.PROCESS_ID:
+        return
+    for task in decided:
+        if task.data.get("ipt_end_date"):
+            end = dt.date.fromisoformat(str(task.data["ipt_end_date"])[:10])
+            stops.take_effect(session, runtime, actor, dossier, instance, end)
+    if "fin_arret_non_retenu" in instances.completed_end_events(workflow):
+        stops.not_retained(session, actor, dossier, instance)
+
+
 def _after_step(session, runtime, actor, instance, workflow, definition, dossier):
     instances.save(instance, workflow)
     opened = instances.sync_tasks(session, instance, workflow, definition, dossier)
+    if instance.process_id != "mise_en_place":
+        return  # the stage and status of the mise en place come from its own diagram
     for task in opened:
         if (
             task.bpmn_id

@@ -58,6 +58,28 @@ VALID = {
         "avis_cpms_eo_requis": False,
     },
     "declaration_protocole.json": {"date_declaration": DAY, "declaration_honneur": True},
+    "concertation_arret.json": {
+        "date_concertation": DAY,
+        "participants": "Direction, pôle, parents",
+        "compte_rendu": "Compte rendu.",
+    },
+    "accord_arret.json": {"date_accord": DAY, "avis": "favorable", "justification": "Oui."},
+    "accord_arret_parents.json": {
+        "date_accord": DAY,
+        "avis": "defavorable",
+        "justification": "Non.",
+    },
+    "issue_concertation_arret.json": {
+        "date_decision": DAY,
+        "decision": "ipt_poursuivie",
+        "positions": "Positions.",
+    },
+    "attestation_orientation.json": {
+        "date_attestation": DAY,
+        "type_enseignement": "type 8",
+        "niveau": "primaire",
+    },
+    "reinscription_es.json": {"date_reinscription": DAY},
 }
 
 # (form, date field, choice field, long text field) for the generic bad-input tests.
@@ -72,6 +94,12 @@ DATE_FIELDS = {
     "accord.json": "date_accord",
     "accord_parents.json": "date_accord",
     "declaration_protocole.json": "date_declaration",
+    "concertation_arret.json": "date_concertation",
+    "accord_arret.json": "date_accord",
+    "accord_arret_parents.json": "date_accord",
+    "issue_concertation_arret.json": "date_decision",
+    "attestation_orientation.json": "date_attestation",
+    "reinscription_es.json": "date_reinscription",
 }
 CHOICE_FIELDS = {
     "avis_conseil_classe_es.json": "avis",
@@ -81,6 +109,10 @@ CHOICE_FIELDS = {
     "accord_coproposant.json": "avis",
     "accord.json": "avis",
     "accord_parents.json": "avis",
+    "accord_arret.json": "avis",
+    "accord_arret_parents.json": "avis",
+    "issue_concertation_arret.json": "decision",
+    "attestation_orientation.json": "niveau",
 }
 TEXT_FIELDS = {
     "avis_conseil_classe_es.json": "justification",
@@ -93,6 +125,10 @@ TEXT_FIELDS = {
     "accord.json": "justification",
     "accord_parents.json": "justification",
     "protocole.json": "synthese_dossier",
+    "concertation_arret.json": "compte_rendu",
+    "accord_arret.json": "justification",
+    "issue_concertation_arret.json": "positions",
+    "reinscription_es.json": "remarques",
 }
 JUSTIFIED = {  # form → (date field) for the avis/justification forms
     "avis_conseil_classe_es.json": "date_reunion",

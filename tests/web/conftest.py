@@ -93,3 +93,22 @@ def as_partner(app):
         return b
 
     return login
+
+
+@pytest.fixture
+def ipt(app, db):
+    """A dossier whose protocol is signed (IPT en place), the clock in its school year."""
+    import datetime as dt
+
+    from engine.clock import clock
+    from tests.engine.driver import Driver
+
+    drv = Driver(db, app.extensions["ipt_runtime"].settings)
+    d = drv.proposition()
+    drv.accept_proposition(d)
+    drv.find_partner(d)
+    drv.agree_projet(d)
+    drv.draft_protocole(d)
+    drv.sign_protocole(d)
+    clock.set_today(dt.date(2027, 2, 8))
+    return d

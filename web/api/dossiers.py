@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from engine import audit
 from engine.auth import token_digest
-from engine.dossiers import parent_links
+from engine.dossiers import parent_links, stops
 from engine.dossiers import service as dossiers
 from engine.errors import Forbidden, ValidationFailed
 from engine.models import ParentLink
@@ -89,5 +89,17 @@ def issue_parent_link(dossier_id: int):
             "guardian_id": guardian_id,
         }
     )
+    response.status_code = 201
+    return response
+
+
+@api_bp.post("/dossiers/<int:dossier_id>/stop-requests")
+def request_stop(dossier_id: int):
+    """R-ARRET-1…3: a stop request by a partner of the IPT (or the CPMS EO); 201, 422, 403."""
+    session, actor, runtime = get_db(), current_actor(), get_runtime()
+    stop = stops.request_stop(session, runtime, actor, dossier_id, dict(json_body()))
+    body = serialize.stop_request(stop)
+    session.commit()
+    response = jsonify(body)
     response.status_code = 201
     return response

@@ -296,6 +296,44 @@ SCHEMAS = {
     },
 }
 
+SCHEMAS["StopRequestInput"] = {
+    "type": "object",
+    "required": ["reason", "justification", "at_year_end"],
+    "properties": {
+        "reason": {
+            "enum": [
+                "retour_es",
+                "certificat",
+                "eo_sans_accompagnement",
+                "changement_ecole",
+                "changement_pole",
+                "autre",
+            ],
+        },
+        "reason_text": {"type": "string", "description": "Obligatoire pour « autre »."},
+        "justification": STR,
+        "at_year_end": {"type": "boolean"},
+        "event_date": {"type": "string", "format": "date", "description": "Si en cours d'année."},
+    },
+}
+SCHEMAS["StopRequest"] = {
+    "type": "object",
+    "properties": {
+        "id": INT,
+        "dossier_id": INT,
+        "requested_by_party": STR,
+        "requested_by": STR,
+        "requested_at": {"type": "string", "format": "date-time"},
+        "reason": STR,
+        "reason_text": NSTR,
+        "justification": STR,
+        "at_year_end": {"type": "boolean"},
+        "event_date": NDATE,
+        "status": {"enum": ["en_cours", "acceptee", "refusee"]},
+        "end_date": NDATE,
+    },
+}
+
 RESPONSES = {
     "BadRequest": _json(_ref("Error"), "Requête illisible (corps qui n'est pas un objet JSON)."),
     "Unauthorized": {
@@ -494,6 +532,25 @@ PATHS = {
             },
             "responses": {
                 "201": _json(_ref("ParentLink"), "Lien émis (affiché une seule fois)."),
+                **_std("400", "401", "403", "404", "422"),
+            },
+        }
+    },
+    "/dossiers/{dossier_id}/stop-requests": {
+        "post": {
+            "operationId": "requestStop",
+            "summary": "Demander l'arrêt d'une IPT en place (R-ARRET-1…3)",
+            "description": "Par l'école coopérante, le pôle, les parents (jeton de lien) ou le CPMS "
+            "de l'école ordinaire. La demande est concertée ; l'arrêt prend effet quand les "
+            "accords du pôle, de l'école et des parents sont donnés. 422 : motif, texte, "
+            "justification ou date invalides, ou une demande déjà en cours.",
+            "parameters": [DOSSIER_ID],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("StopRequestInput")}},
+            },
+            "responses": {
+                "201": _json(_ref("StopRequest"), "Demande enregistrée."),
                 **_std("400", "401", "403", "404", "422"),
             },
         }

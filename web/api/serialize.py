@@ -5,7 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.dossiers import facts, progress
-from engine.models import AuditEvent, Dossier, HumanTask, Organisation, PartnerRequest
+from engine.models import (
+    AuditEvent,
+    Dossier,
+    HumanTask,
+    Organisation,
+    PartnerRequest,
+    StopRequest,
+)
 from web.api.common import iso
 
 # Reads are audited but are not part of what happened to the dossier.
@@ -69,6 +76,14 @@ def dossier_detail(session, d: Dossier) -> dict:
         enrolment_priority=d.enrolment_priority,
         enrolment_priority_reason=d.enrolment_priority_reason,
         ipt_start_date=iso(d.ipt_start_date),
+        ipt_end_date=iso(d.ipt_end_date),
+        end_reason=d.end_reason,
+        stop_requests=[
+            stop_request(x)
+            for x in session.scalars(
+                select(StopRequest).where(StopRequest.dossier_id == d.id).order_by(StopRequest.id)
+            )
+        ],
         closed_at=iso(d.closed_at),
         steps=progress.steps(d),
         partners=_partners(session, d),
@@ -178,3 +193,20 @@ def _history(session, d: Dossier) -> list[dict]:
         {"at": iso(e.at), "actor": e.actor_label, "action": e.action, "summary": e.summary}
         for e in rows
     ]
+
+
+def stop_request(st) -> dict:
+    return {
+        "id": st.id,
+        "dossier_id": st.dossier_id,
+        "requested_by_party": st.requested_by_party,
+        "requested_by": st.requested_by_label,
+        "requested_at": iso(st.requested_at),
+        "reason": st.reason,
+        "reason_text": st.reason_text,
+        "justification": st.justification,
+        "at_year_end": st.at_year_end,
+        "event_date": iso(st.event_date),
+        "status": st.status,
+        "end_date": iso(st.end_date),
+    }

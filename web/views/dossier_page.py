@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.dossiers import facts, parent_links, progress
+from engine.dossiers import facts, parent_links, progress, stops
 from engine.models import (
     AuditEvent,
     HumanTask,
     Organisation,
     PartnerRequest,
     StageContent,
+    StopRequest,
 )
 from engine.tasks import service as tasks
 
@@ -138,5 +139,10 @@ def context(db, runtime, actor, dossier) -> dict:
         "history": history(db, dossier),
         "es_direction": es_direction,
         "links": parent_links.pending_links(db, dossier) if es_direction else {},
+        "stop_requests": db.scalars(
+            select(StopRequest).where(StopRequest.dossier_id == dossier.id).order_by(StopRequest.id)
+        ).all(),
+        "stop_reasons": stops.REASONS,
+        "may_stop": stops.may_request(actor, dossier) and stops.pending(db, dossier) is None,
         "can_close": es_direction and dossier.status == "en_cours" and dossier.stage != "ipt",
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, session, url_for
 
 from engine import audit
-from engine.dossiers import parent_links, progress
+from engine.dossiers import parent_links, progress, stops
 from engine.dossiers import service as dossiers
 from engine.errors import AuthError
 from engine.tasks import service as tasks
@@ -56,5 +56,6 @@ def home():
         dossier=dossier,
         task_forms=forms,
         steps=progress.steps(dossier),
+        may_stop=stops.may_request(g.actor, dossier) and stops.pending(db, dossier) is None,
         decisions=[d for d in dossier.decisions if d.party == "parents" and not d.superseded],
     )

@@ -1,0 +1,22 @@
+"""POST /api/v1/dossiers/{id}/stop-requests (R-ARRET-1, R-ARRET-2)."""
+
+from __future__ import annotations
+
+from engine.models import Dossier
+
+
+def test_api_stop_request_201_then_422_for_a_second_one(api, db, ipt):
+    eo = api("direction.eo.fondamental")
+    data = {"reason": "certificat", "justification": "CEB.", "at_year_end": True}
+    response = eo.post(f"/api/v1/dossiers/{ipt.id}/stop-requests", json=data)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["status"] == "en_cours"
+    again = api("coordination.pole").post(f"/api/v1/dossiers/{ipt.id}/stop-requests", json=data)
+    assert again.status_code == 422 and "déjà en cours" in again.get_json()["message"]
+    assert (
+        api("cpms.es").post(f"/api/v1/dossiers/{ipt.id}/stop-requests", json=data).status_code
+        == 403
+    )
+    body = eo.get(f"/api/v1/dossiers/{ipt.id}").get_json()
+    assert body["stop_requests"][0]["reason"] == "certificat"
+    assert db.get(Dossier, ipt.id).status == "ipt_en_place"

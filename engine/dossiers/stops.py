@@ -44,6 +44,11 @@ def request_stop(session, runtime, actor, dossier_id: int, data: dict) -> StopRe
         raise RuleViolation(
             "Seule une IPT en place peut être arrêtée (avant le protocole, un dossier se clôture)."
         )
+    if clock.today() < dossier.ipt_start_date:
+        raise RuleViolation(
+            f"L'IPT commence le {dossier.ipt_start_date:%d/%m/%Y} : une demande d'arrêt est "
+            "possible à partir de cette date (une fin ne peut pas précéder le début de l'IPT)."
+        )
     if pending(session, dossier) is not None:
         raise RuleViolation("Une demande d'arrêt est déjà en cours pour ce dossier.")
     clean = _validate(runtime, dossier, data)
@@ -105,7 +110,7 @@ def may_request(actor, dossier) -> bool:
         requester_party(actor, dossier)
     except Forbidden:
         return False
-    return dossier.status == "ipt_en_place"
+    return dossier.status == "ipt_en_place" and clock.today() >= dossier.ipt_start_date
 
 
 def pending(session, dossier) -> StopRequest | None:

@@ -210,3 +210,10 @@ def test_R_ARRET_5_new_attestation_only_after_more_than_two_years(drv, ipt, even
     tasks_open = drv.open_tasks(ipt)
     assert ("rediger_attestation" in tasks_open) is expected
     assert tasks_open == (["rediger_attestation"] if expected else ["reinscrire_es"])
+
+
+def test_R_ARRET_3_no_stop_before_the_ipt_has_started(drv, ipt):
+    clock.set_today(dt.date(2026, 6, 15))  # protocol signed, the IPT starts on 2026-08-31
+    assert not stops.may_request(drv.parent(ipt), ipt)
+    with pytest.raises(RuleViolation, match="commence le 31/08/2026"):
+        request(drv, ipt, drv.parent(ipt), reason="certificat", justification="x", at_year_end=True)

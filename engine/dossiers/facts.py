@@ -6,6 +6,7 @@ One recorder per `record` property of a user task (see engine/specs/conventions.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -118,7 +119,7 @@ def record_projet(session, dossier, info, data, signer, task_id):
     record_decision(
         session,
         dossier,
-        _Info("projet", "avis", "pole"),
+        DecisionInfo("projet", "avis", "pole"),
         {
             "avis": "favorable",
             "date_avis": data.get("date_concertation"),
@@ -174,9 +175,24 @@ RECORDERS = {
 }
 
 
-class _Info:
-    def __init__(self, stage, record, decision_party):
-        self.stage, self.record, self.decision_party = stage, record, decision_party
+@dataclass(frozen=True)
+class DecisionInfo:
+    """What record_decision needs of a task (a UserTaskInfo has the same attributes)."""
+
+    stage: str
+    record: str
+    decision_party: str
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who gives an avis or accord, in which capacity (a parent's may be encoded on paper)."""
+
+    name: str
+    capacity: str
+    user_id: int | None = None
+    guardian_id: int | None = None
+    on_paper: bool = False
 
 
 def check_protocol_allowed(session, dossier) -> None:

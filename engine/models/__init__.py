@@ -5,6 +5,7 @@ from engine.models.audit import AuditEvent, OutboxMessage
 from engine.models.auth import ApiToken, LoginThrottle, ParentLink
 from engine.models.directory import Membership, Organisation, PoleTie, User
 from engine.models.dossiers import (
+    ConcertationMeeting,
     Decision,
     Dossier,
     Guardian,
@@ -26,6 +27,7 @@ __all__ = [
     "Organisation",
     "PoleTie",
     "User",
+    "ConcertationMeeting",
     "Decision",
     "Dossier",
     "Guardian",

@@ -177,3 +177,19 @@ class StopRequest(Base):
     status: Mapped[str] = mapped_column(String(20), default="en_cours")  # en_cours|acceptee|refusee
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConcertationMeeting(Base):
+    """A concertation meeting during the year and its minutes (R-EVAL-1, §8 pupil file)."""
+
+    __tablename__ = "concertation_meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    school_year: Mapped[int] = mapped_column(Integer)
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    participants: Mapped[str] = mapped_column(Text)
+    minutes: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_by_label: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

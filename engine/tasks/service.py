@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.util.task import TaskState
@@ -19,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import audit, instances
 from engine.clock import as_utc, clock
 from engine.dossiers import access, facts, progress, stops
+from engine.dossiers.facts import Signer
 from engine.errors import (
     AlreadyCompleted,
     Forbidden,
@@ -34,15 +34,6 @@ from engine.tasks.forms import resolve_schema, validate_form
 
 class Conflict(IPTError):
     code = "conflit"
-
-
-@dataclass(frozen=True)
-class Signer:
-    name: str
-    capacity: str
-    user_id: int | None = None
-    guardian_id: int | None = None
-    on_paper: bool = False
 
 
 def inbox(session, actor) -> list[HumanTask]:

@@ -36,3 +36,26 @@ def test_the_es_school_is_not_offered_the_stop(as_partner, ipt):
     es = as_partner("direction.es@demo.ipt")
     assert "Demander l&#39;arrêt" not in es.get(f"/dossiers/{ipt.id}").get_data(as_text=True)
     assert es.get(f"/dossiers/{ipt.id}/arret").status_code == 403
+
+
+def test_concertation_minutes_from_the_dossier_page_and_the_api(as_partner, db, ipt):
+    pole = as_partner("coordination.pole@demo.ipt")
+    page = pole.get(f"/dossiers/{ipt.id}").get_data(as_text=True)
+    assert "Modalités de concertation prévues par le protocole" in page
+    url = f"/dossiers/{ipt.id}/concertations"
+    bad = pole.post_form(
+        f"/dossiers/{ipt.id}", {"held_on": "2027-02-01", "participants": "x"}, action=url
+    )
+    assert bad.status_code == 422 and "Ce champ est obligatoire." in bad.get_data(as_text=True)
+    ok = pole.post_form(
+        f"/dossiers/{ipt.id}",
+        {
+            "held_on": "2027-02-01",
+            "participants": "Pôle, titulaire",
+            "minutes": "Progrès en lecture.",
+        },
+        action=url,
+    )
+    assert ok.status_code == 302
+    page = pole.get(f"/dossiers/{ipt.id}").get_data(as_text=True)
+    assert "Concertation du 01/02/2027" in page and "Progrès en lecture." in page

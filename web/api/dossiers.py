@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from engine import audit
 from engine.auth import token_digest
-from engine.dossiers import parent_links, stops
+from engine.dossiers import evaluation, parent_links, stops
 from engine.dossiers import service as dossiers
 from engine.errors import Forbidden, ValidationFailed
 from engine.models import ParentLink
@@ -99,6 +99,21 @@ def request_stop(dossier_id: int):
     session, actor, runtime = get_db(), current_actor(), get_runtime()
     stop = stops.request_stop(session, runtime, actor, dossier_id, dict(json_body()))
     body = serialize.stop_request(stop)
+    session.commit()
+    response = jsonify(body)
+    response.status_code = 201
+    return response
+
+
+@api_bp.post("/dossiers/<int:dossier_id>/concertations")
+def record_meeting(dossier_id: int):
+    """R-EVAL-1: minutes of a concertation meeting (EO school, pôle or CPMS EO); 201 or 422."""
+    session = get_db()
+    meeting = evaluation.record_meeting(
+        session, get_runtime(), current_actor(), dossier_id, dict(json_body())
+    )
+    session.flush()
+    body = serialize.meeting(meeting)
     session.commit()
     response = jsonify(body)
     response.status_code = 201

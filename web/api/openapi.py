@@ -334,6 +334,28 @@ SCHEMAS["StopRequest"] = {
     },
 }
 
+SCHEMAS["ConcertationInput"] = {
+    "type": "object",
+    "required": ["held_on", "participants", "minutes"],
+    "properties": {
+        "held_on": {"type": "string", "format": "date"},
+        "participants": STR,
+        "minutes": STR,
+    },
+}
+SCHEMAS["Concertation"] = {
+    "type": "object",
+    "properties": {
+        "id": INT,
+        "school_year": INT,
+        "held_on": {"type": "string", "format": "date"},
+        "participants": STR,
+        "minutes": STR,
+        "recorded_by": STR,
+        "recorded_at": {"type": "string", "format": "date-time"},
+    },
+}
+
 RESPONSES = {
     "BadRequest": _json(_ref("Error"), "Requête illisible (corps qui n'est pas un objet JSON)."),
     "Unauthorized": {
@@ -551,6 +573,22 @@ PATHS = {
             },
             "responses": {
                 "201": _json(_ref("StopRequest"), "Demande enregistrée."),
+                **_std("400", "401", "403", "404", "422"),
+            },
+        }
+    },
+    "/dossiers/{dossier_id}/concertations": {
+        "post": {
+            "operationId": "recordConcertation",
+            "summary": "Encoder le compte rendu d'une concertation (R-EVAL-1)",
+            "description": "École ordinaire, pôle ou CPMS de l'école ordinaire, une fois l'IPT en place.",
+            "parameters": [DOSSIER_ID],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("ConcertationInput")}},
+            },
+            "responses": {
+                "201": _json(_ref("Concertation"), "Compte rendu enregistré."),
                 **_std("400", "401", "403", "404", "422"),
             },
         }

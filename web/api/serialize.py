@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.dossiers import facts, progress
+from engine.dossiers import evaluation, facts, progress
 from engine.models import (
     AuditEvent,
     Dossier,
@@ -78,6 +78,7 @@ def dossier_detail(session, d: Dossier) -> dict:
         ipt_start_date=iso(d.ipt_start_date),
         ipt_end_date=iso(d.ipt_end_date),
         end_reason=d.end_reason,
+        concertations=[meeting(m) for m in evaluation.meetings(session, d)],
         stop_requests=[
             stop_request(x)
             for x in session.scalars(
@@ -209,4 +210,16 @@ def stop_request(st) -> dict:
         "event_date": iso(st.event_date),
         "status": st.status,
         "end_date": iso(st.end_date),
+    }
+
+
+def meeting(m) -> dict:
+    return {
+        "id": m.id,
+        "school_year": m.school_year,
+        "held_on": iso(m.held_on),
+        "participants": m.participants,
+        "minutes": m.minutes,
+        "recorded_by": m.recorded_by_label,
+        "recorded_at": iso(m.recorded_at),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 from flask_wtf.csrf import CSRFError
 
-from web.views import auth, dossiers, parents, propositions, stops, tasks
+from web.views import auth, dossiers, evaluation, parents, propositions, stops, tasks
 
 CSP = "default-src 'self'"
 CSRF_MESSAGE = "Jeton de sécurité manquant ou expiré : rechargez la page et réessayez."
@@ -14,7 +14,15 @@ CSRF_MESSAGE = "Jeton de sécurité manquant ou expiré : rechargez la page et r
 def register_blueprints(app):
     from web.api import api_bp
 
-    for bp in (auth.bp, tasks.bp, dossiers.bp, propositions.bp, parents.bp, stops.bp):
+    for bp in (
+        auth.bp,
+        tasks.bp,
+        dossiers.bp,
+        propositions.bp,
+        parents.bp,
+        stops.bp,
+        evaluation.bp,
+    ):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)
 

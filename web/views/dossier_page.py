@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.dossiers import facts, parent_links, progress, stops
+from engine.dossiers import evaluation, facts, parent_links, progress, stops
 from engine.models import (
     AuditEvent,
     HumanTask,
@@ -26,6 +26,10 @@ CONTENT_TITLES = {
     "projet": "Projet d'intégration (annexe 4)",
     "protocole": "Protocole (annexe 5)",
     "declaration": "Déclaration du protocole (annexe 2)",
+    "concertation_arret": "Concertation sur la demande d'arrêt",
+    "issue_concertation": "Issue de la concertation sur l'arrêt",
+    "attestation": "Nouvelle attestation d'orientation (R-ARRET-5)",
+    "reinscription_es": "Réinscription dans l'école spécialisée",
 }
 HIDDEN_ACTIONS = {"dossier_consulte"}  # reads are audited, but not listed as history
 
@@ -143,6 +147,10 @@ def context(db, runtime, actor, dossier) -> dict:
             select(StopRequest).where(StopRequest.dossier_id == dossier.id).order_by(StopRequest.id)
         ).all(),
         "stop_reasons": stops.REASONS,
+        "meetings": evaluation.meetings(db, dossier),
+        "arrangements": evaluation.protocol_arrangements(db, dossier),
+        "may_record_meeting": evaluation.may_record(actor, dossier),
+        "is_cpms_eo": evaluation.is_cpms_eo(actor, dossier) and dossier.status == "ipt_en_place",
         "may_stop": stops.may_request(actor, dossier) and stops.pending(db, dossier) is None,
         "can_close": es_direction and dossier.status == "en_cours" and dossier.stage != "ipt",
     }

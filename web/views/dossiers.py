@@ -33,9 +33,16 @@ def show(dossier_id):
     return _render(dossier)
 
 
-def _render(dossier, *, close_error=None, reason="", status=200):
+def render_dossier(dossier, *, close_error=None, reason="", status=200, **extra):
     ctx = dossier_page.context(get_db(), get_runtime(), g.actor, dossier)
-    return render_template("dossier.html", close_error=close_error, reason=reason, **ctx), status
+    extra.setdefault("eval_form", None)
+    extra.setdefault("eval_errors", {})
+    extra.setdefault("eval_values", {})
+    page = render_template("dossier.html", close_error=close_error, reason=reason, **ctx, **extra)
+    return page, status
+
+
+_render = render_dossier
 
 
 @bp.post("/dossiers/<int:dossier_id>/cloturer")

@@ -20,3 +20,15 @@ def test_api_stop_request_201_then_422_for_a_second_one(api, db, ipt):
     body = eo.get(f"/api/v1/dossiers/{ipt.id}").get_json()
     assert body["stop_requests"][0]["reason"] == "certificat"
     assert db.get(Dossier, ipt.id).status == "ipt_en_place"
+
+
+def test_api_concertation_minutes_201_422_403(api, ipt):
+    url = f"/api/v1/dossiers/{ipt.id}/concertations"
+    data = {"held_on": "2027-02-01", "participants": "Pôle, titulaire", "minutes": "Bilan."}
+    assert api("direction.es").post(url, json=data).status_code == 403
+    bad = api("coordination.pole").post(url, json={**data, "held_on": "2027-13-01"})
+    assert bad.status_code == 422 and "held_on" in bad.get_json()["errors"]
+    ok = api("coordination.pole").post(url, json=data)
+    assert ok.status_code == 201 and ok.get_json()["school_year"] == 2026
+    body = api("coordination.pole").get(f"/api/v1/dossiers/{ipt.id}").get_json()
+    assert [m["minutes"] for m in body["concertations"]] == ["Bilan."]

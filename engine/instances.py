@@ -122,6 +122,12 @@ def decisions_since(workflow, before: set) -> list:
     ]
 
 
+def decided_outputs(task) -> dict:
+    """The variables a business-rule task's own table decided (not those it inherited)."""
+    names = {o.name for o in task.task_spec.dmnEngine.decision_table.outputs}
+    return {k: v for k, v in task.data.items() if k in names}
+
+
 def completed_end_events(workflow) -> list[str]:
     return [
         t.task_spec.bpmn_id

@@ -18,11 +18,11 @@ STATUS = {
 
 
 def status_for(err: e.IPTError) -> int:
+    if err.code in ("conflit", "deja_demarree"):  # refused because it already happened
+        return 409
     for cls, code in STATUS.items():
         if isinstance(err, cls):
             return code
-    if err.code == "conflit":
-        return 409
     return 400
 
 

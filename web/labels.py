@@ -17,6 +17,7 @@ PARTY_LABELS = {
     "es_school": "École spécialisée",
     "eo_school": "École ordinaire",
     "cc_eo": "Titulaire ou conseil de classe de l'école ordinaire",
+    "ee_eo": "Équipe éducative de l'école ordinaire",
     "pole": "Pôle territorial",
     "cpms_eo": "CPMS de l'école ordinaire",
 }
@@ -33,6 +34,14 @@ STATUS_BADGES = {
     "ipt_en_place": "badge-ok",
     "proposition_refusee": "badge-ko",
     "cloture": "badge-muted",
+    "ipt_arretee": "badge-muted",
+}
+PROLONGATION_LABELS = {
+    "en_cours": "en cours : avis demandés",
+    "favorable": "favorable : déclaration à faire (annexe 3)",
+    "declaree": "prolongée et déclarée",
+    "non_prolongee": "non prolongée",
+    "annulee": "sans objet (IPT arrêtée)",
 }
 
 
@@ -77,4 +86,5 @@ FILTERS = {
     "sex_label": lambda v: SEX_LABELS.get(v, "—"),
     "initiator_label": lambda v: INITIATORS.get(v, v or "—"),
     "eligibility_label": lambda v: ELIGIBILITY_LABELS.get(v, v or "—"),
+    "prolongation_label": lambda v: PROLONGATION_LABELS.get(v, v or "—"),
 }

@@ -13,11 +13,15 @@ from sqlalchemy import select
 from engine.clock import clock
 from engine.errors import RuleViolation, ValidationFailed
 from engine.models import (
+    AuditEvent,
     Decision,
+    HumanTask,
     Organisation,
+    OutboxMessage,
     PartnerRequest,
     PartySnapshot,
     PoleTie,
+    Prolongation,
     StageContent,
 )
 
@@ -44,11 +48,13 @@ def _first_date(data) -> dt.date:
 
 def record_decision(session, dossier, info, data, signer, task_id):
     """R-PROP-2, R-PROJ-3, R-PROT-2: an avis/accord with person, capacity, date and text."""
+    year = _prolongation_year(session, task_id) if info.stage == "prolongation" else None
     for old in session.scalars(
         select(Decision).where(
             Decision.dossier_id == dossier.id,
             Decision.stage == info.stage,
             Decision.party == info.decision_party,
+            Decision.school_year.is_(year) if year is None else Decision.school_year == year,
             Decision.superseded.is_(False),
         )
     ):
@@ -67,10 +73,60 @@ def record_decision(session, dossier, info, data, signer, task_id):
         guardian_id=signer.guardian_id,
         on_paper=signer.on_paper,
         task_id=task_id,
+        school_year=year,
         recorded_at=clock.now(),
     )
     session.add(decision)
+    if info.stage == "prolongation" and info.decision_party in ("ee_eo", "cc_eo"):
+        inform_cpms_eo(session, dossier, decision)
     return decision
+
+
+def inform_cpms_eo(session, dossier, decision) -> None:
+    """R-PROL-3: the school communicates the prolongation avis to the CPMS EO (an outbox mail)."""
+    cpms = session.get(Organisation, dossier.cpms_eo_id) if dossier.cpms_eo_id else None
+    if cpms is None:
+        return
+    value = "favorable" if decision.value == "favorable" else "défavorable"
+    session.add(
+        OutboxMessage(
+            kind="email",
+            dossier_id=dossier.id,
+            recipient=cpms.email,
+            created_at=clock.now(),
+            payload={
+                "subject": f"IPT {dossier.reference} : avis de prolongation communiqué au CPMS",
+                "body": (
+                    f"Avis {value} du {decision.decided_on:%d/%m/%Y} sur la prolongation de l'IPT de "
+                    f"{dossier.pupil_first_name} {dossier.pupil_last_name} "
+                    f"(encodé par {decision.person_name}).\n"
+                    f"Justification : {decision.justification or '—'}\n"
+                    "Le CPMS peut donner un avis consultatif (R-PROL-3)."
+                ),
+                "to_organisation_id": cpms.id,
+            },
+        )
+    )
+    session.add(
+        AuditEvent(
+            dossier_id=dossier.id,
+            at=clock.now(),
+            actor_user_id=None,
+            actor_label="système",
+            action="avis_communique_cpms",
+            summary=f"Avis de prolongation communiqué au {cpms.name} (R-PROL-3).",
+            detail={},
+        )
+    )
+
+
+def _prolongation_year(session, task_id):
+    row = session.get(HumanTask, task_id) if task_id else None
+    if row is None:
+        return None
+    return session.scalar(
+        select(Prolongation.school_year).where(Prolongation.instance_id == row.instance_id)
+    )
 
 
 def record_partner_request(session, dossier, info, data, signer, task_id):
@@ -165,6 +221,8 @@ RECORDERS = {
     "content_issue_concertation": _content_recorder("issue_concertation"),
     "content_attestation": _content_recorder("attestation"),
     "content_reinscription": _content_recorder("reinscription_es"),
+    "content_declaration_prolongation": _content_recorder("declaration_prol"),
+    "content_concertation_prolongation": _content_recorder("concertation_prol"),
     "avis": record_decision,
     "accord": record_decision,
     "partner_request": record_partner_request,

@@ -11,6 +11,9 @@ STAGE_LABELS = {
     "projet": "Projet",
     "protocole": "Protocole",
     "ipt": "IPT en place",
+    "arret": "Arrêt",
+    "prolongation": "Prolongation",
+    "evaluation": "Évaluation",
 }
 STATUS_LABELS = {
     "en_cours": "En cours",

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from engine import audit, calendar, instances
 from engine.clock import clock
-from engine.dossiers import access
+from engine.dossiers import access, years
 from engine.errors import Forbidden, NotFound, RuleViolation, ValidationFailed
-from engine.models import Dossier, ProcessInstance, StopRequest
+from engine.models import Dossier, ProcessInstance, Prolongation, StopRequest
 
 PROCESS_ID = "arret_ipt"
 REASONS = {  # R-ARRET-2
@@ -122,10 +122,33 @@ def pending(session, dossier) -> StopRequest | None:
 
 
 def take_effect(session, runtime, actor, dossier, instance, end_date: dt.date) -> None:
-    """R-ARRET-3: the IPT ends on `end_date`; every other waiting task is cancelled."""
+    """R-ARRET-3: the stop decided by `instance` ends the IPT on `end_date`."""
     stop = session.scalar(select(StopRequest).where(StopRequest.instance_id == instance.id))
     stop.status, stop.end_date, stop.decided_at = "acceptee", end_date, clock.now()
-    dossier.status, dossier.ipt_end_date, dossier.end_reason = "ipt_arretee", end_date, stop.reason
+    end_ipt(session, runtime, actor, dossier, instance, end_date, stop.reason)
+
+
+def end_ipt(session, runtime, actor, dossier, instance, end_date: dt.date, reason: str) -> None:
+    """The IPT ends on `end_date` for `reason`; every other waiting task of the dossier is
+    cancelled (a pending stop request or prolongation included) and the year records it."""
+    dossier.status, dossier.ipt_end_date, dossier.end_reason = "ipt_arretee", end_date, reason
+    years.close_year(session, dossier, end_date, reason)
+    for stop in session.scalars(
+        select(StopRequest).where(
+            StopRequest.dossier_id == dossier.id,
+            StopRequest.status == "en_cours",
+            StopRequest.instance_id != instance.id,
+        )
+    ):
+        stop.status, stop.decided_at = "sans_objet", clock.now()
+    for prolongation in session.scalars(
+        select(Prolongation).where(
+            Prolongation.dossier_id == dossier.id,
+            Prolongation.status == "en_cours",
+            Prolongation.instance_id != instance.id,
+        )
+    ):
+        prolongation.status, prolongation.decided_at = "annulee", clock.now()
     for other in session.scalars(
         select(ProcessInstance)
         .where(
@@ -141,9 +164,8 @@ def take_effect(session, runtime, actor, dossier, instance, end_date: dt.date) -
         session,
         actor,
         "ipt_arretee",
-        f"IPT arrêtée : fin le {end_date:%d/%m/%Y} ({REASONS[stop.reason]}).",
+        f"IPT arrêtée : fin le {end_date:%d/%m/%Y} ({REASONS.get(reason, reason)}).",
         dossier.id,
-        stop_id=stop.id,
     )
 
 

@@ -11,6 +11,8 @@ from engine.models.dossiers import (
     Guardian,
     PartnerRequest,
     PartySnapshot,
+    Prolongation,
+    SchoolYearRecord,
     StageContent,
     StopRequest,
 )
@@ -33,6 +35,8 @@ __all__ = [
     "Guardian",
     "PartnerRequest",
     "PartySnapshot",
+    "Prolongation",
+    "SchoolYearRecord",
     "StageContent",
     "StopRequest",
     "HumanTask",

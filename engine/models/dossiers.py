@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base
@@ -117,6 +127,7 @@ class Decision(Base):
     guardian_id: Mapped[int | None] = mapped_column(ForeignKey("guardians.id"))
     on_paper: Mapped[bool] = mapped_column(Boolean, default=False)
     task_id: Mapped[str | None] = mapped_column(String(36))
+    school_year: Mapped[int | None] = mapped_column(Integer)  # prolongation avis: the year asked
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -193,3 +204,39 @@ class ConcertationMeeting(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_by_label: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Prolongation(Base):
+    """The prolongation of a dossier's IPT into one school year: one per dossier and year."""
+
+    __tablename__ = "prolongations"
+    __table_args__ = (UniqueConstraint("dossier_id", "school_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    school_year: Mapped[int] = mapped_column(Integer)  # the year the IPT would continue into
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    # en_cours | favorable | declaree | non_prolongee | annulee
+    status: Mapped[str] = mapped_column(String(20), default="en_cours", index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_by_label: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SchoolYearRecord(Base):
+    """One row per school year of the dossier (annex 6): where the pupil was, IPT or not, how
+    it ended. Kept by the engine as the IPT starts, is prolonged and ends."""
+
+    __tablename__ = "school_year_records"
+    __table_args__ = (UniqueConstraint("dossier_id", "school_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    school_year: Mapped[int] = mapped_column(Integer)
+    in_ipt: Mapped[bool] = mapped_column(Boolean, default=True)
+    eo_school_name: Mapped[str | None] = mapped_column(String(200))
+    eo_school_fase: Mapped[str | None] = mapped_column(String(20))
+    pole_name: Mapped[str | None] = mapped_column(String(200))
+    pole_fase: Mapped[str | None] = mapped_column(String(20))
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(String(30))

@@ -21,8 +21,8 @@ from engine.config import Settings
 from engine.context import Actor, Runtime
 from engine.db import Base, make_engine, make_session_factory
 from engine.directory import import_directory, load_directory_file
+from engine.dossiers import prolongations, stops, years
 from engine.dossiers import service as dossiers
-from engine.dossiers import stops
 from engine.errors import IPTError
 from engine.models import Decision, Dossier, Guardian, HumanTask, Organisation, StageContent, User
 from engine.tasks import service as tasks
@@ -166,6 +166,18 @@ class _Run:
             self._complete(step)
         elif "reopen" in step:
             self._reopen(step)
+        elif "prolongation" in step:
+            block = step["prolongation"]
+            with self.factory() as s:
+                actor = self._actor(s, block.get("as"))
+                year = calendar.parse_label(str(block["year"]))
+                self._attempt(
+                    s,
+                    lambda: prolongations.start_prolongation(
+                        s, self.runtime, actor, self.dossier_id, year
+                    ),
+                    block.get("expect_error"),
+                )
         elif "stop" in step:
             block = step["stop"]
             with self.factory() as s:
@@ -300,6 +312,9 @@ class _Run:
         for key in ("stage", "status"):
             if key in exp and getattr(d, key) != exp[key]:
                 problems.append(f"{key} = {getattr(d, key)!r}, attendu {exp[key]!r}")
+        for want in exp.get("years") or []:
+            if not _has_year(s, d, want):
+                problems.append(f"année absente ou différente : {want}")
         if "open_tasks" in exp:
             open_ = sorted(
                 s.scalars(
@@ -334,6 +349,23 @@ def _has_decision(s, d, want) -> bool:
             continue
         return True
     return False
+
+
+def _has_year(s, d, want) -> bool:
+    row = years.record(s, d, calendar.parse_label(str(want["year"])))
+    if row is None:
+        return False
+    checks = {
+        "in_ipt": row.in_ipt,
+        "eo_school": row.eo_school_fase,
+        "ended_on": row.ended_on.isoformat() if row.ended_on else None,
+        "end_reason": row.end_reason,
+    }
+    return all(
+        checks[k] == (v.isoformat() if isinstance(v, dt.date) else v)
+        for k, v in want.items()
+        if k != "year"
+    )
 
 
 def _fact(s, d, key):

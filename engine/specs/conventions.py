@@ -21,10 +21,29 @@ RECORDS = {
     "content_issue_concertation": "the outcome of that concertation when a party refused",
     "content_attestation": "the CPMS EO's new attestation d'orientation (R-ARRET-5)",
     "content_reinscription": "the ES school's re-enrolment of the pupil",
+    "content_declaration_prolongation": "the pôle's declaration of a prolongation (annex 3)",
+    "content_concertation_prolongation": "the EO direction's decision after a défavorable avis",
 }
 REQUIRED_PROPERTIES = ("formJsonSchemaFilename", "dataKey", "record", "stage")
-PARTIES_FOR_DECISIONS = {"cc_es", "cpms_es", "parents", "eo_school", "cc_eo", "pole", "cpms_eo"}
-STAGES = ("proposition", "recherche_partenaire", "projet", "protocole", "ipt", "arret")
+PARTIES_FOR_DECISIONS = {
+    "cc_es",
+    "cpms_es",
+    "parents",
+    "eo_school",
+    "cc_eo",
+    "ee_eo",
+    "pole",
+    "cpms_eo",
+}
+STAGES = (
+    "proposition",
+    "recherche_partenaire",
+    "projet",
+    "protocole",
+    "ipt",
+    "arret",
+    "prolongation",
+)
 
 # Task-data variables a diagram computes that the engine copies onto the dossier after each step.
 DIAGRAM_FACTS = {

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, instances
 from engine.clock import as_utc, clock
-from engine.dossiers import access, facts, progress, stops
+from engine.dossiers import access, facts, progress, prolongations, stops, years
 from engine.dossiers.facts import Signer
 from engine.errors import (
     AlreadyCompleted,
@@ -152,7 +152,7 @@ def complete_task(
 
     facts.RECORDERS[info.record](session, dossier, info, clean, signer, row.id)
     _after_step(session, runtime, actor, instance, workflow, definition, dossier)
-    _stop_effects(session, runtime, actor, instance, workflow, decided, dossier)
+    _lifecycle_effects(session, runtime, actor, instance, workflow, decided, dossier)
     audit.record(
         session,
         actor,
@@ -286,24 +286,35 @@ def reopen_task(session, runtime, actor, task_id: str) -> HumanTask:
 def _copy_diagram_facts(session, actor, decision_tasks, dossier):
     """Facts a DMN table decided in this step become dossier fields (conventions.DIAGRAM_FACTS)."""
     for task in decision_tasks:
+        outputs = instances.decided_outputs(task)
         for variable, attr in conventions.DIAGRAM_FACTS.items():
-            if variable in task.data:
-                setattr(dossier, attr, task.data[variable] if task.data[variable] != "" else None)
-        reason = task.data.get("priorite_motif")
-        if reason:
-            audit.record(session, actor, "priorite_inscription", reason, dossier.id)
+            if variable in outputs:
+                setattr(dossier, attr, outputs[variable] if outputs[variable] != "" else None)
+        if outputs.get("priorite_motif"):
+            audit.record(
+                session, actor, "priorite_inscription", outputs["priorite_motif"], dossier.id
+            )
 
 
-def _stop_effects(session, runtime, actor, instance, workflow, decided, dossier):
-    """The arrêt diagram: its end date decided → the stop takes effect; its 'not retained' end."""
-    if instance.process_id != stops.PROCESS_ID:
-        return
+def _lifecycle_effects(session, runtime, actor, instance, workflow, decided, dossier):
+    """What the arrêt and prolongation diagrams decide becomes true of the dossier."""
+    ends = instances.completed_end_events(workflow)
     for task in decided:
-        if task.data.get("ipt_end_date"):
-            end = dt.date.fromisoformat(str(task.data["ipt_end_date"])[:10])
-            stops.take_effect(session, runtime, actor, dossier, instance, end)
-    if "fin_arret_non_retenu" in instances.completed_end_events(workflow):
+        outputs = instances.decided_outputs(task)
+        if instance.process_id == prolongations.PROCESS_ID and "prolongation" in outputs:
+            prolongations.decided(session, actor, dossier, instance, outputs["prolongation"])
+        if outputs.get("ipt_end_date"):
+            end = dt.date.fromisoformat(str(outputs["ipt_end_date"])[:10])
+            if instance.process_id == stops.PROCESS_ID:
+                stops.take_effect(session, runtime, actor, dossier, instance, end)
+            else:  # R-PROL-7: the concertation's decision ends the IPT at the end of the year
+                prolongations.for_instance(session, instance).status = "non_prolongee"
+                stops.end_ipt(session, runtime, actor, dossier, instance, end, task.data["motif"])
+    if instance.process_id == stops.PROCESS_ID and "fin_arret_non_retenu" in ends:
         stops.not_retained(session, actor, dossier, instance)
+    if instance.process_id == prolongations.PROCESS_ID:
+        for end in ends:
+            prolongations.finished(session, actor, dossier, instance, end)
 
 
 def _after_step(session, runtime, actor, instance, workflow, definition, dossier):
@@ -336,6 +347,7 @@ def _after_step(session, runtime, actor, instance, workflow, definition, dossier
     ]
     stage, status = progress.derive(open_stages, instances.completed_end_events(workflow))
     if progress.apply(dossier, stage, status):
+        years.open_year(session, dossier, dossier.target_year)
         facts.snapshot(
             session, dossier, "protocole", ("es_school", "eo_school", "pole", "cpms_es", "cpms_eo")
         )

@@ -80,6 +80,28 @@ VALID = {
         "niveau": "primaire",
     },
     "reinscription_es.json": {"date_reinscription": DAY},
+    "avis_equipe_educative.json": {
+        "date_avis": DAY,
+        "annee_etudes_actuelle": "3e primaire",
+        "annee_etudes_prevue": "4e primaire",
+        "avis": "favorable",
+    },
+    "avis_conseil_classe_eo.json": {
+        "date_avis": DAY,
+        "mode": "reunion",
+        "annee_etudes_actuelle": "1re commune",
+        "annee_etudes_prevue": "2e commune",
+        "avis": "favorable",
+    },
+    "avis_pole_prolongation.json": {"date_avis": DAY, "avis": "favorable"},
+    "avis_cpms_eo_prolongation.json": {"date_avis": DAY, "avis": "defavorable"},
+    "signature_parents_annexe7.json": {"date_accord": DAY, "avis": "favorable"},
+    "declaration_prolongation.json": {"date_declaration": DAY, "declaration_honneur": True},
+    "concertation_prolongation.json": {
+        "date_decision": DAY,
+        "decision": "retour_es",
+        "positions": "Positions.",
+    },
 }
 
 # (form, date field, choice field, long text field) for the generic bad-input tests.
@@ -100,6 +122,11 @@ DATE_FIELDS = {
     "issue_concertation_arret.json": "date_decision",
     "attestation_orientation.json": "date_attestation",
     "reinscription_es.json": "date_reinscription",
+    "avis_equipe_educative.json": "date_avis",
+    "avis_conseil_classe_eo.json": "date_avis",
+    "avis_pole_prolongation.json": "date_avis",
+    "signature_parents_annexe7.json": "date_accord",
+    "concertation_prolongation.json": "date_decision",
 }
 CHOICE_FIELDS = {
     "avis_conseil_classe_es.json": "avis",
@@ -113,6 +140,8 @@ CHOICE_FIELDS = {
     "accord_arret_parents.json": "avis",
     "issue_concertation_arret.json": "decision",
     "attestation_orientation.json": "niveau",
+    "avis_conseil_classe_eo.json": "mode",
+    "concertation_prolongation.json": "decision",
 }
 TEXT_FIELDS = {
     "avis_conseil_classe_es.json": "justification",

@@ -66,12 +66,12 @@ def assert_located(err: SpecError, file: str, element: str, line: int) -> None:
 
 def test_shipped_processes_load():
     library = load_library(PROCESSES)
-    assert set(library) == {"mise_en_place", "arret_ipt"}
+    assert set(library) == {"mise_en_place", "arret_ipt", "prolongation_ipt"}
     definition = library["mise_en_place"]
     assert set(definition.user_tasks) == USER_TASKS
-    used = set(definition.files) | set(library["arret_ipt"].files)
+    used = set().union(*(d.files for d in library.values()))
     assert used == set(FILES)  # every shipped file is used by a process
-    forms = definition.forms.keys() | library["arret_ipt"].forms.keys()
+    forms = set().union(*(d.forms.keys() for d in library.values()))
     assert forms == {n.removeprefix("forms/") for n in FILES if "forms/" in n}
     for info in definition.user_tasks.values():
         assert info.lane in definition.lanes
@@ -228,7 +228,7 @@ def test_store_versions_twice_stores_one_row(db_session):
     third = ProcessLibrary(PROCESSES).store_versions(db_session)  # a restart, same files
     db_session.commit()
     assert first == second == third
-    assert _count_versions(db_session) == 2  # one per process: mise_en_place, arret_ipt
+    assert _count_versions(db_session) == 3  # one per process
     row = db_session.get(SpecVersion, first["mise_en_place"])
     assert row.content_hash == library.current["mise_en_place"].content_hash
     assert row.files == library.current["mise_en_place"].files
@@ -282,7 +282,7 @@ def test_changed_diagram_is_a_second_version_and_v1_instances_continue(db_sessio
     v2 = v2_library.store_versions(db_session)["mise_en_place"]
     db_session.commit()
     assert v2 != v1
-    assert _count_versions(db_session) == 3  # only mise_en_place changed
+    assert _count_versions(db_session) == 4  # only mise_en_place changed
     assert v2_library.current_version_id("mise_en_place") == v2
     assert v2_library.current["mise_en_place"].user_tasks["avis_parents"].name == V2_NAME
 

@@ -59,3 +59,23 @@ def test_concertation_minutes_from_the_dossier_page_and_the_api(as_partner, db, 
     assert ok.status_code == 302
     page = pole.get(f"/dossiers/{ipt.id}").get_data(as_text=True)
     assert "Concertation du 01/02/2027" in page and "Progrès en lecture." in page
+
+
+def test_the_pole_starts_the_prolongation_from_the_dossier_page(as_partner, db, ipt):
+    import datetime as dt
+
+    from engine.clock import clock
+
+    clock.set_today(dt.date(2027, 5, 10))
+    pole = as_partner("coordination.pole@demo.ipt")
+    page = pole.get(f"/dossiers/{ipt.id}").get_data(as_text=True)
+    assert "Années scolaires (annexe 6)" in page and "Lancer la prolongation pour 2027-2028" in page
+    response = pole.post_form(
+        f"/dossiers/{ipt.id}",
+        {"school_year": "2027-2028"},
+        action=f"/dossiers/{ipt.id}/prolongations",
+    )
+    assert response.status_code == 302
+    page = pole.get(f"/dossiers/{ipt.id}").get_data(as_text=True)
+    assert "Prolongation pour 2027-2028" in page and "en cours : avis demandés" in page
+    assert "Lancer la prolongation" not in page

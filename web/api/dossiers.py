@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 from sqlalchemy import select
 
-from engine import audit
+from engine import audit, calendar
 from engine.auth import token_digest
-from engine.dossiers import evaluation, parent_links, stops
+from engine.dossiers import evaluation, parent_links, prolongations, stops
 from engine.dossiers import service as dossiers
 from engine.errors import Forbidden, ValidationFailed
 from engine.models import ParentLink
@@ -114,6 +114,25 @@ def record_meeting(dossier_id: int):
     )
     session.flush()
     body = serialize.meeting(meeting)
+    session.commit()
+    response = jsonify(body)
+    response.status_code = 201
+    return response
+
+
+@api_bp.post("/dossiers/<int:dossier_id>/prolongations")
+def start_prolongation(dossier_id: int):
+    """R-PROL-1: start the prolongation for `school_year` ("2027-2028"); 201, 409 if started."""
+    session = get_db()
+    raw = json_body().get("school_year")
+    try:
+        year = calendar.parse_label(str(raw or ""))
+    except calendar.CalendarError as err:
+        raise ValidationFailed({"school_year": err.message}) from None
+    row = prolongations.start_prolongation(
+        session, get_runtime(), current_actor(), dossier_id, year
+    )
+    body = serialize.prolongation(row)
     session.commit()
     response = jsonify(body)
     response.status_code = 201

@@ -356,6 +356,19 @@ SCHEMAS["Concertation"] = {
     },
 }
 
+SCHEMAS["Prolongation"] = {
+    "type": "object",
+    "properties": {
+        "id": INT,
+        "dossier_id": INT,
+        "school_year": STR,
+        "status": {"enum": ["en_cours", "favorable", "declaree", "non_prolongee", "annulee"]},
+        "started_at": {"type": "string", "format": "date-time"},
+        "started_by": STR,
+        "decided_at": NDATETIME,
+    },
+}
+
 RESPONSES = {
     "BadRequest": _json(_ref("Error"), "Requête illisible (corps qui n'est pas un objet JSON)."),
     "Unauthorized": {
@@ -590,6 +603,34 @@ PATHS = {
             "responses": {
                 "201": _json(_ref("Concertation"), "Compte rendu enregistré."),
                 **_std("400", "401", "403", "404", "422"),
+            },
+        }
+    },
+    "/dossiers/{dossier_id}/prolongations": {
+        "post": {
+            "operationId": "startProlongation",
+            "summary": "Lancer la prolongation d'une IPT pour l'année scolaire suivante (R-PROL-1)",
+            "description": "Le pôle du dossier ou l'administration ; une seule prolongation par "
+            "dossier et par année (409 pour la seconde) ; 422 si le dossier n'est pas en IPT ou si "
+            "l'année n'est pas la suivante.",
+            "parameters": [DOSSIER_ID],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["school_year"],
+                            "properties": {
+                                "school_year": {"type": "string", "example": "2027-2028"}
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": _json(_ref("Prolongation"), "Prolongation lancée."),
+                **_std("400", "401", "403", "404", "409", "422"),
             },
         }
     },

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.dossiers import evaluation, facts, progress
+from engine import calendar
+from engine.dossiers import evaluation, facts, progress, prolongations, years
 from engine.models import (
     AuditEvent,
     Dossier,
@@ -79,6 +80,8 @@ def dossier_detail(session, d: Dossier) -> dict:
         ipt_end_date=iso(d.ipt_end_date),
         end_reason=d.end_reason,
         concertations=[meeting(m) for m in evaluation.meetings(session, d)],
+        school_years=[school_year(y) for y in years.history(session, d)],
+        prolongations=[prolongation(p) for p in prolongations.list_for(session, d)],
         stop_requests=[
             stop_request(x)
             for x in session.scalars(
@@ -222,4 +225,27 @@ def meeting(m) -> dict:
         "minutes": m.minutes,
         "recorded_by": m.recorded_by_label,
         "recorded_at": iso(m.recorded_at),
+    }
+
+
+def prolongation(p) -> dict:
+    return {
+        "id": p.id,
+        "dossier_id": p.dossier_id,
+        "school_year": calendar.label(p.school_year),
+        "status": p.status,
+        "started_at": iso(p.started_at),
+        "started_by": p.started_by_label,
+        "decided_at": iso(p.decided_at),
+    }
+
+
+def school_year(y) -> dict:
+    return {
+        "school_year": calendar.label(y.school_year),
+        "in_ipt": y.in_ipt,
+        "eo_school": {"name": y.eo_school_name, "fase": y.eo_school_fase},
+        "pole": {"name": y.pole_name, "fase": y.pole_fase},
+        "ended_on": iso(y.ended_on),
+        "end_reason": y.end_reason,
     }

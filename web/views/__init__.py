@@ -5,7 +5,16 @@ from __future__ import annotations
 from flask import render_template
 from flask_wtf.csrf import CSRFError
 
-from web.views import auth, dossiers, evaluation, parents, propositions, stops, tasks
+from web.views import (
+    auth,
+    dossiers,
+    evaluation,
+    parents,
+    prolongations,
+    propositions,
+    stops,
+    tasks,
+)
 
 CSP = "default-src 'self'"
 CSRF_MESSAGE = "Jeton de sécurité manquant ou expiré : rechargez la page et réessayez."
@@ -22,6 +31,7 @@ def register_blueprints(app):
         parents.bp,
         stops.bp,
         evaluation.bp,
+        prolongations.bp,
     ):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.dossiers import evaluation, facts, parent_links, progress, stops
+from engine.dossiers import evaluation, facts, parent_links, progress, prolongations, stops, years
 from engine.models import (
     AuditEvent,
     HumanTask,
@@ -148,6 +148,9 @@ def context(db, runtime, actor, dossier) -> dict:
         ).all(),
         "stop_reasons": stops.REASONS,
         "meetings": evaluation.meetings(db, dossier),
+        "years": years.history(db, dossier),
+        "prolongations": prolongations.list_for(db, dossier),
+        "prolongation_offer": prolongations.offer(db, actor, dossier),
         "arrangements": evaluation.protocol_arrangements(db, dossier),
         "may_record_meeting": evaluation.may_record(actor, dossier),
         "is_cpms_eo": evaluation.is_cpms_eo(actor, dossier) and dossier.status == "ipt_en_place",

@@ -32,3 +32,22 @@ def test_api_concertation_minutes_201_422_403(api, ipt):
     assert ok.status_code == 201 and ok.get_json()["school_year"] == 2026
     body = api("coordination.pole").get(f"/api/v1/dossiers/{ipt.id}").get_json()
     assert [m["minutes"] for m in body["concertations"]] == ["Bilan."]
+
+
+def test_api_prolongation_201_then_409_and_422(api, ipt):
+    import datetime as dt
+
+    from engine.clock import clock
+
+    clock.set_today(dt.date(2027, 5, 10))
+    url = f"/api/v1/dossiers/{ipt.id}/prolongations"
+    assert api("coordination.pole").post(url, json={"school_year": "2027"}).status_code == 422
+    assert api("coordination.pole").post(url, json={"school_year": "2028-2029"}).status_code == 422
+    assert api("direction.es").post(url, json={"school_year": "2027-2028"}).status_code == 403
+    first = api("coordination.pole").post(url, json={"school_year": "2027-2028"})
+    assert first.status_code == 201 and first.get_json()["status"] == "en_cours"
+    second = api("direction.pole").post(url, json={"school_year": "2027-2028"})
+    assert second.status_code == 409 and "déjà lancée" in second.get_json()["message"]
+    body = api("coordination.pole").get(f"/api/v1/dossiers/{ipt.id}").get_json()
+    assert [p["school_year"] for p in body["prolongations"]] == ["2027-2028"]
+    assert body["school_years"][0]["school_year"] == "2026-2027"

@@ -222,6 +222,8 @@ RECORDERS = {
     "content_attestation": _content_recorder("attestation"),
     "content_reinscription": _content_recorder("reinscription_es"),
     "content_declaration_prolongation": _content_recorder("declaration_prol"),
+    "content_attestation_fwb": _content_recorder("attestation_fwb"),
+    "content_proposition_autre": _content_recorder("proposition_autre"),
     "content_concertation_prolongation": _content_recorder("concertation_prol"),
     "avis": record_decision,
     "accord": record_decision,
@@ -254,7 +256,26 @@ class Signer:
 
 
 def check_protocol_allowed(session, dossier) -> None:
-    """R-PROT-4: the pôle holds the proposition signed by the ES class council and the parents."""
+    """R-PROT-4: the pôle holds the proposition signed by the ES class council and the parents;
+    R-COMM-2/3: for a pupil of another Community, also that school's signed proposition and an
+    FWB attestation d'orientation."""
+    if dossier.community != "fwb":
+        for kind, what in (
+            (
+                "proposition_autre",
+                "la proposition signée de l'école de l'autre Communauté (R-COMM-3)",
+            ),
+            ("attestation_fwb", "l'attestation d'orientation vers un type FWB (R-COMM-2)"),
+        ):
+            if (
+                session.scalar(
+                    select(StageContent.id).where(
+                        StageContent.dossier_id == dossier.id, StageContent.kind == kind
+                    )
+                )
+                is None
+            ):
+                raise RuleViolation(f"Pas de protocole sans {what} au dossier (R-PROT-4).")
     for party, label in (
         ("cc_es", "le conseil de classe de l'école spécialisée"),
         ("parents", "les parents"),

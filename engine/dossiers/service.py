@@ -42,7 +42,7 @@ def open_proposition(session, runtime, actor, data: dict) -> Dossier:
         pupil_cf=clean["pupil_cf"],
         pupil_birth_date=clean["pupil_birth_date"],
         pupil_sex=clean["pupil_sex"],
-        community="fwb",
+        community=clean["community"],
         es_type=clean["es_type"],
         year_of_study=clean["year_of_study"],
         level=clean["es_school"].level,
@@ -71,6 +71,7 @@ def open_proposition(session, runtime, actor, data: dict) -> Dossier:
         "previous_ipt_end": _iso(dossier.previous_ipt_end),
         "target_year": dossier.target_year,
         "enters_first_secondary": dossier.enters_first_secondary,
+        "community": dossier.community,
         "initiator": dossier.initiator,
     }
     instance, workflow, definition = instances.start(
@@ -210,6 +211,7 @@ def _validate_proposition(session, data: dict) -> dict:
         errors["pupil_sex"] = "Choisissez une des valeurs proposées."
     out["pupil_sex"] = sex
     out["es_type"] = text("es_type", required=False, max_len=10)
+    _check_community(data, out, errors)
     out["year_of_study"] = text("year_of_study", required=False, max_len=40)
     out["es_enrolment_date"] = day("es_enrolment_date", required=True)
     out["es_attendance_since"] = day("es_attendance_since", required=True)
@@ -264,6 +266,36 @@ def _validate_proposition(session, data: dict) -> dict:
     if errors:
         raise ValidationFailed(errors)
     return out
+
+
+COMMUNITIES = {
+    "fwb": "Fédération Wallonie-Bruxelles",
+    "vl": "Communauté flamande",
+    "de": "Communauté germanophone",
+}
+# R-COMM-2: types do not map one to one; recorded as given. Flemish special education has no
+# types 1 and 8 and has a type 9 (autism); the German-speaking Community has no types.
+TYPES = {
+    "fwb": {str(i) for i in range(1, 9)},
+    "vl": {"2", "3", "4", "5", "6", "7", "9"},
+    "de": set(),
+}
+
+
+def _check_community(data, out, errors) -> None:
+    community = data.get("community") or "fwb"
+    if community not in COMMUNITIES:
+        errors["community"] = "Choisissez une des valeurs proposées."
+        community = "fwb"
+    out["community"] = community
+    raw = (out.get("es_type") or "").lower().removeprefix("type").strip()
+    if not raw:
+        return
+    if raw not in TYPES[community]:
+        allowed = ", ".join(sorted(TYPES[community])) or "aucun (pas de types)"
+        errors["es_type"] = f"Type inconnu pour la {COMMUNITIES[community]} : {allowed}."
+    else:
+        out["es_type"] = raw
 
 
 def _check_adult_pupil(out, today, errors) -> None:

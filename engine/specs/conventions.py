@@ -21,6 +21,8 @@ RECORDS = {
     "content_issue_concertation": "the outcome of that concertation when a party refused",
     "content_attestation": "the CPMS EO's new attestation d'orientation (R-ARRET-5)",
     "content_reinscription": "the ES school's re-enrolment of the pupil",
+    "content_attestation_fwb": "the FWB attestation d'orientation of a pupil from another Community",
+    "content_proposition_autre": "the other Community school's signed proposition (R-COMM-3)",
     "content_declaration_prolongation": "the pôle's declaration of a prolongation (annex 3)",
     "content_concertation_prolongation": "the EO direction's decision after a défavorable avis",
 }

@@ -94,6 +94,13 @@ VALID = {
         "avis": "favorable",
     },
     "avis_pole_prolongation.json": {"date_avis": DAY, "avis": "favorable"},
+    "attestation_fwb.json": {"date_attestation": DAY, "type_fwb": "2", "etabli_par": "CPMS"},
+    "proposition_autre_communaute.json": {
+        "ecole": "De Regenboog",
+        "date_proposition": DAY,
+        "conseil_classe_favorable": True,
+        "parents_favorables": True,
+    },
     "avis_cpms_eo_prolongation.json": {"date_avis": DAY, "avis": "defavorable"},
     "signature_parents_annexe7.json": {"date_accord": DAY, "avis": "favorable"},
     "declaration_prolongation.json": {"date_declaration": DAY, "declaration_honneur": True},

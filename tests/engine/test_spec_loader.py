@@ -26,7 +26,8 @@ USER_TASKS = {
     "avis_cc_es", "avis_cpms_es", "avis_parents", "choisir_ecole", "reponse_eo", "rediger_projet",
     "projet_cc_es", "projet_cc_eo", "accord_projet_eo", "accord_projet_pole",
     "accord_projet_parents", "rediger_protocole", "signer_protocole_eo", "signer_protocole_pole",
-    "signer_protocole_parents", "declarer_protocole",
+    "signer_protocole_parents", "declarer_protocole", "attestation_fwb",
+    "proposition_autre_communaute",
 }  # fmt: skip
 
 

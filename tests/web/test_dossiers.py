@@ -215,3 +215,8 @@ def test_dossier_keeps_the_names_as_they_were_when_the_directory_changes(es, db,
     page = es.get(f"/dossiers/{dossier.id}").get_data(as_text=True)
     assert "<strong>École d&#39;enseignement spécialisé Les Tilleuls</strong>" in page
     assert "aujourd'hui dans l'annuaire : École spécialisée Les Tilleuls (nouveau nom)" in page
+
+
+def test_R_COMM_1_community_chosen_in_the_proposition_form(es, db):
+    d = open_dossier(es, db, community="vl", es_type="9")
+    assert (d.community, d.es_type) == ("vl", "9")

@@ -260,6 +260,11 @@ SCHEMAS = {
             "in_es": {"type": "boolean", "default": True},
             "previous_ipt_end": NDATE,
             "enters_first_secondary": {"type": "boolean", "default": False},
+            "community": {
+                "enum": ["fwb", "vl", "de"],
+                "default": "fwb",
+                "description": "R-COMM : Communauté de l'école spécialisée d'origine.",
+            },
             "initiator": {"enum": ["conseil_de_classe", "cpms_es", "parents"]},
             "es_school_id": INT,
             "cpms_es_id": {"type": ["integer", "null"]},

@@ -68,6 +68,7 @@ def dossier_detail(session, d: Dossier) -> dict:
         "es_attendance_since": iso(d.es_attendance_since),
         "previous_ipt_end": iso(d.previous_ipt_end),
         "enters_first_secondary": d.enters_first_secondary,
+        "community": d.community,
     }
     out.update(
         initiator=d.initiator,

@@ -29,6 +29,7 @@ FIELDS = (
     "in_es",
     "previous_ipt_end",
     "enters_first_secondary",
+    "community",
     "initiator",
 )
 GUARDIAN_FIELDS = ("last_name", "first_name", "capacity", "email", "phone")
@@ -77,6 +78,7 @@ def new():
     if request.method == "GET":
         form["in_es"] = "oui"
         form["enters_first_secondary"] = "non"
+        form["community"] = "fwb"
         form["es_school_id"] = str(schools[0].id) if len(schools) == 1 else ""
         form["cpms_es_id"] = str(schools[0].cpms_id or "") if len(schools) == 1 else ""
     else:

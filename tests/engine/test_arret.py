@@ -217,3 +217,24 @@ def test_R_ARRET_3_no_stop_before_the_ipt_has_started(drv, ipt):
     assert not stops.may_request(drv.parent(ipt), ipt)
     with pytest.raises(RuleViolation, match="commence le 31/08/2026"):
         request(drv, ipt, drv.parent(ipt), reason="certificat", justification="x", at_year_end=True)
+
+
+def test_R_ARRET_1_another_dossiers_parent_may_not_ask(drv, ipt):
+    clock.set_today(dt.date(2027, 2, 8))
+    other = drv.proposition(
+        pupil_last_name="Autre",
+        guardians=[
+            {
+                "last_name": "Autre",
+                "first_name": "Mia",
+                "capacity": "mère",
+                "email": "mia@example.org",
+            }
+        ],
+    )
+    with pytest.raises(Forbidden):
+        request(
+            drv, ipt, drv.parent(other), reason="certificat", justification="x", at_year_end=True
+        )
+    drv.s.rollback()
+    assert drv.s.scalar(select(func.count()).select_from(StopRequest)) == 0

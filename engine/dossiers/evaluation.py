@@ -22,7 +22,13 @@ MEMBERS = (
 
 
 def may_record(actor, dossier) -> bool:
-    return dossier.status in ("ipt_en_place", "ipt_arretee") and any(
+    """During the IPT: once in place, and until its end date when it has been stopped."""
+    running = dossier.status == "ipt_en_place" or (
+        dossier.status == "ipt_arretee"
+        and dossier.ipt_end_date
+        and clock.today() <= dossier.ipt_end_date
+    )
+    return bool(running) and any(
         actor.roles_in(getattr(dossier, attr)) & roles for attr, roles in MEMBERS
     )
 
@@ -38,10 +44,14 @@ def record_meeting(session, runtime, actor, dossier_id: int, data: dict) -> Conc
     if not may_record(actor, dossier):
         raise Forbidden(
             "Les comptes rendus de concertation sont encodés par l'école ordinaire, le pôle ou le "
-            "CPMS de l'école ordinaire, une fois l'IPT en place."
+            "CPMS de l'école ordinaire, pendant l'IPT (de la signature du protocole à sa fin)."
         )
     errors = {}
     held_on = _day(data.get("held_on"), "held_on", errors)
+    if held_on and dossier.ipt_start_date and held_on < dossier.ipt_start_date:
+        errors["held_on"] = (
+            f"La concertation suit le début de l'IPT ({dossier.ipt_start_date:%d/%m/%Y}) (R-EVAL-1)."
+        )
     participants = _text(data, "participants", runtime, errors)
     minutes = _text(data, "minutes", runtime, errors)
     if errors:

@@ -13,8 +13,33 @@ from engine.clock import as_utc, clock
 from engine.errors import AuthError, Forbidden, NotFound
 from engine.models import Guardian, OutboxMessage, ParentLink
 
+RECENT = dt.timedelta(hours=24)
 
-def issue(session, runtime, actor, dossier, guardian) -> str:
+
+def notify(session, runtime, actor, dossier, opened_tasks) -> None:
+    """A task now waits for the parents: each guardian with an e-mail gets a fresh link (the
+    mail says what is asked), unless one was issued in the last 24 hours (its mail covers it)."""
+    asked = [t.name for t in opened_tasks if t.party == "parents"]
+    if not asked:
+        return
+    for guardian in dossier.guardians:
+        if not guardian.email:
+            continue
+        latest = session.scalar(
+            select(ParentLink)
+            .where(ParentLink.guardian_id == guardian.id)
+            .order_by(ParentLink.id.desc())
+        )
+        if (
+            latest is not None
+            and latest.revoked_at is None
+            and as_utc(latest.created_at) > clock.now() - RECENT
+        ):
+            continue
+        issue(session, runtime, actor, dossier, guardian, asked=asked)
+
+
+def issue(session, runtime, actor, dossier, guardian, asked=()) -> str:
     """A new link for `guardian` (older ones revoked); the e-mail goes to the outbox."""
     now = clock.now()
     _revoke_all(session, guardian.id, now)
@@ -40,9 +65,14 @@ def issue(session, runtime, actor, dossier, guardian) -> str:
                 "subject": f"IPT de {dossier.pupil_first_name} {dossier.pupil_last_name} : votre lien personnel",
                 "body": (
                     f"Bonjour {guardian.first_name} {guardian.last_name},\n\n"
-                    "Un dossier d'intégration permanente totale (IPT) a été ouvert pour "
-                    f"{dossier.pupil_first_name} {dossier.pupil_last_name}.\n"
-                    "Ce lien personnel vous permet de consulter le dossier et de donner votre avis "
+                    "Le dossier d'intégration permanente totale (IPT) de "
+                    f"{dossier.pupil_first_name} {dossier.pupil_last_name} "
+                    + (
+                        f"attend votre réponse : {', '.join(asked)}.\n"
+                        if asked
+                        else "est ouvert.\n"
+                    )
+                    + "Ce lien personnel vous permet de consulter le dossier et de donner votre avis "
                     f"ou votre accord, sans mot de passe :\n\n{url}\n\n"
                     f"Il est valable jusqu'au {link.expires_at:%d/%m/%Y}. Ne le transmettez à personne.\n"
                 ),

@@ -10,7 +10,7 @@ STAGE_LABELS = {
     "recherche_partenaire": "Recherche d'une école partenaire",
     "projet": "Projet",
     "protocole": "Protocole",
-    "ipt": "IPT en place",
+    "ipt": "Intégration (IPT)",
     "arret": "Arrêt",
     "prolongation": "Prolongation",
     "evaluation": "Évaluation",

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import audit, calendar, instances
 from engine.clock import clock
-from engine.dossiers import access, years
+from engine.dossiers import access, parent_links, stops, years
 from engine.errors import Forbidden, NotFound, RuleViolation
 from engine.models import Dossier, Prolongation, StageContent
 
@@ -103,6 +103,10 @@ def find(session, dossier_id, year) -> Prolongation | None:
 def _check(session, dossier, year):
     if dossier.status != "ipt_en_place":
         raise RuleViolation("Seul un dossier dont l'IPT est en place peut être prolongé.")
+    if stops.pending(session, dossier) is not None:
+        raise RuleViolation(
+            "Une demande d'arrêt est en cours de concertation : la prolongation attend son issue."
+        )
     if year != next_year():
         raise RuleViolation(
             f"Une prolongation se demande pendant l'année scolaire pour l'année suivante : "
@@ -143,7 +147,8 @@ def _start(session, runtime, actor, dossier, year) -> Prolongation:
     instances.save(instance, workflow)
     session.flush()
     row.instance_id = instance.id
-    instances.sync_tasks(session, instance, workflow, definition, dossier)
+    opened = instances.sync_tasks(session, instance, workflow, definition, dossier)
+    parent_links.notify(session, runtime, actor, dossier, opened)
     audit.record(
         session,
         actor,

@@ -86,7 +86,7 @@ def open_proposition(session, runtime, actor, data: dict) -> Dossier:
     dossier.eligibility_rule = _last_data(workflow).get("eligibility_rule")
     instances.save(instance, workflow)
     session.flush()
-    instances.sync_tasks(session, instance, workflow, definition, dossier)
+    opened = instances.sync_tasks(session, instance, workflow, definition, dossier)
     facts.snapshot(session, dossier, "proposition", ("es_school", "cpms_es"))
     audit.record(
         session,
@@ -96,9 +96,7 @@ def open_proposition(session, runtime, actor, data: dict) -> Dossier:
         dossier.id,
         eligibility=dossier.eligibility_rule,
     )
-    for guardian in dossier.guardians:
-        if guardian.email:
-            parent_links.issue(session, runtime, actor, dossier, guardian)
+    parent_links.notify(session, runtime, actor, dossier, opened)
     return dossier
 
 

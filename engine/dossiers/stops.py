@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from engine import audit, calendar, instances
 from engine.clock import clock
-from engine.dossiers import access, years
+from engine.dossiers import access, parent_links, years
 from engine.errors import Forbidden, NotFound, RuleViolation, ValidationFailed
 from engine.models import Dossier, ProcessInstance, Prolongation, StopRequest
 
@@ -77,7 +77,8 @@ def request_stop(session, runtime, actor, dossier_id: int, data: dict) -> StopRe
     instances.save(instance, workflow)
     session.flush()
     stop.instance_id = instance.id
-    instances.sync_tasks(session, instance, workflow, definition, dossier)
+    opened = instances.sync_tasks(session, instance, workflow, definition, dossier)
+    parent_links.notify(session, runtime, actor, dossier, opened)
     when = "en fin d'année scolaire" if stop.at_year_end else f"au {stop.event_date:%d/%m/%Y}"
     audit.record(
         session,
@@ -132,6 +133,7 @@ def end_ipt(session, runtime, actor, dossier, instance, end_date: dt.date, reaso
     """The IPT ends on `end_date` for `reason`; every other waiting task of the dossier is
     cancelled (a pending stop request or prolongation included) and the year records it."""
     dossier.status, dossier.ipt_end_date, dossier.end_reason = "ipt_arretee", end_date, reason
+    dossier.closed_at = clock.now()
     years.close_year(session, dossier, end_date, reason)
     for stop in session.scalars(
         select(StopRequest).where(
@@ -208,6 +210,11 @@ def _validate(runtime, dossier, data) -> dict:
     event_date = None
     if at_year_end is False:
         event_date = _event_date(data.get("event_date"), dossier, errors)
+    elif at_year_end is True and data.get("event_date"):
+        errors["event_date"] = (
+            "Un arrêt en fin d'année prend effet le dernier jour de l'année scolaire : "
+            "ne donnez pas de date d'événement."
+        )
     if errors:
         raise ValidationFailed(errors)
     return {

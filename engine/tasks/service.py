@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, instances
 from engine.clock import as_utc, clock
-from engine.dossiers import access, facts, progress, prolongations, stops, years
+from engine.dossiers import access, facts, parent_links, progress, prolongations, stops, years
 from engine.dossiers.facts import Signer
 from engine.errors import (
     AlreadyCompleted,
@@ -27,7 +27,15 @@ from engine.errors import (
     RuleViolation,
     ValidationFailed,
 )
-from engine.models import Decision, Dossier, Guardian, HumanTask, Organisation, ProcessInstance
+from engine.models import (
+    Decision,
+    Dossier,
+    Guardian,
+    HumanTask,
+    Organisation,
+    ProcessInstance,
+    StopRequest,
+)
 from engine.specs import conventions
 from engine.tasks.forms import resolve_schema, validate_form
 
@@ -113,7 +121,7 @@ def complete_task(
         errors.update(err.errors)
     try:
         clean = validate_form(schema, data, max_text_length=runtime.settings.max_text_length)
-        _check_values(schema, clean)
+        _check_values(schema, clean, _earliest(session, row, dossier))
     except ValidationFailed as err:
         errors.update(err.errors)
     if errors:  # every problem at once: signer and form
@@ -177,8 +185,20 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _check_values(schema, clean):
-    """What a schema cannot say: no date in the future or absurdly old; no control characters."""
+def _earliest(session, row, dossier) -> tuple[dt.date, str] | None:
+    """The earliest date a task's dates may carry, and why: a stop's concertation and accords
+    come after its request."""
+    if row.stage == "arret":
+        stop = session.scalar(select(StopRequest).where(StopRequest.instance_id == row.instance_id))
+        if stop is not None:
+            day = as_utc(stop.requested_at).astimezone(BRUSSELS).date()
+            return day, f"La date ne peut pas précéder la demande d'arrêt ({day:%d/%m/%Y})."
+    return None
+
+
+def _check_values(schema, clean, earliest=None):
+    """What a schema cannot say: no date in the future or absurdly old (or before `earliest`);
+    no control characters."""
     errors = {}
     today = clock.today()
     for name, value in clean.items():
@@ -193,6 +213,8 @@ def _check_values(schema, clean):
                 errors[name] = "La date ne peut pas être dans le futur."
             elif day < EARLIEST_DATE:
                 errors[name] = "Date invraisemblable : vérifiez l'année."
+            elif earliest and day < earliest[0]:
+                errors[name] = earliest[1]
     if errors:
         raise ValidationFailed(errors)
 
@@ -320,6 +342,7 @@ def _lifecycle_effects(session, runtime, actor, instance, workflow, decided, dos
 def _after_step(session, runtime, actor, instance, workflow, definition, dossier):
     instances.save(instance, workflow)
     opened = instances.sync_tasks(session, instance, workflow, definition, dossier)
+    parent_links.notify(session, runtime, actor, dossier, opened)
     if instance.process_id != "mise_en_place":
         return  # the stage and status of the mise en place come from its own diagram
     for task in opened:

@@ -38,7 +38,8 @@ def request(drv, d, who, **data):
     return stop
 
 
-def agree(drv, d, parents="favorable", day="2027-02-05"):
+def agree(drv, d, parents="favorable", day=None):
+    day = day or clock.today().isoformat()
     drv.do(
         d,
         "concerter_arret",
@@ -157,7 +158,7 @@ def test_R_ARRET_3_at_year_end_the_last_day_and_waiting_tasks_cancelled(drv, ipt
         at_year_end=True,
     )  # R-EVAL-2: the CPMS EO asks at the end of the year
     assert ipt.status == "ipt_en_place"  # only a request until the accords are in
-    agree(drv, ipt, day="2027-06-09")
+    agree(drv, ipt)
     assert (ipt.status, ipt.ipt_end_date) == ("ipt_arretee", dt.date(2027, 7, 2))
     assert drv.open_tasks(ipt) == []
     states = dict(drv.s.execute(select(HumanTask.bpmn_id, HumanTask.state)).all())
@@ -188,7 +189,7 @@ def test_R_ARRET_4_a_refusal_goes_to_the_eo_directions_concertation(drv, ipt):
         ipt,
         "issue_concertation",
         "direction.eo.fondamental@demo.ipt",
-        {"date_decision": "2027-02-06", "decision": "arret_maintenu", "positions": "Positions."},
+        {"date_decision": "2027-02-08", "decision": "arret_maintenu", "positions": "Positions."},
     )
     drv.s.refresh(stop)
     assert (ipt.status, stop.status) == ("ipt_arretee", "acceptee")
@@ -238,3 +239,54 @@ def test_R_ARRET_1_another_dossiers_parent_may_not_ask(drv, ipt):
         )
     drv.s.rollback()
     assert drv.s.scalar(select(func.count()).select_from(StopRequest)) == 0
+
+
+def test_R_ARRET_2_dates_after_the_request_and_no_event_date_at_year_end(drv, ipt):
+    clock.set_today(dt.date(2027, 2, 8))
+    with pytest.raises(ValidationFailed) as err:
+        request(
+            drv,
+            ipt,
+            drv.parent(ipt),
+            reason="certificat",
+            justification="x",
+            at_year_end=True,
+            event_date="2027-03-01",
+        )
+    assert "event_date" in err.value.errors
+    drv.s.rollback()
+    request(drv, ipt, drv.parent(ipt), reason="certificat", justification="x", at_year_end=True)
+    with pytest.raises(ValidationFailed) as err:
+        drv.do(
+            ipt,
+            "concerter_arret",
+            "direction.eo.fondamental@demo.ipt",
+            {"date_concertation": "2027-01-15", "participants": "Tous", "compte_rendu": "x"},
+        )
+    assert "précéder la demande d'arrêt" in err.value.errors["date_concertation"]
+
+
+def test_the_parents_get_a_fresh_link_when_their_accord_is_asked(drv, ipt):
+    from engine.models import OutboxMessage
+
+    clock.set_today(dt.date(2027, 2, 8))  # the link sent at the proposition has long expired
+    before = drv.s.scalar(select(func.count()).select_from(OutboxMessage))
+    request(
+        drv,
+        ipt,
+        "coordination.pole@demo.ipt",
+        reason="certificat",
+        justification="x",
+        at_year_end=True,
+    )
+    drv.do(
+        ipt,
+        "concerter_arret",
+        "direction.eo.fondamental@demo.ipt",
+        {"date_concertation": "2027-02-08", "participants": "Tous", "compte_rendu": "x"},
+    )
+    mails = drv.s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()[before:]
+    parents = [m for m in mails if m.recipient == "claire@example.org"]
+    assert len(parents) == 1
+    assert "Accord des parents sur l'arrêt" in parents[0].payload["body"]
+    assert "/p/" in parents[0].payload["url"]

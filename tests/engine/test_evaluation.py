@@ -121,3 +121,15 @@ def test_R_EVAL_1_no_cpms_avis_once_the_ipt_has_ended(drv, ipt):
             ipt.id,
             {"date_avis": "2027-01-19", "avis": "favorable"},
         )
+
+
+def test_R_EVAL_1_minutes_are_of_the_ipt_not_before_its_start(drv, ipt):
+    with pytest.raises(ValidationFailed) as err:
+        evaluation.record_meeting(
+            drv.s,
+            drv.runtime,
+            drv.user("coordination.pole@demo.ipt"),
+            ipt.id,
+            {**MEETING, "held_on": "2026-06-01"},
+        )
+    assert "début de l'IPT" in err.value.errors["held_on"]

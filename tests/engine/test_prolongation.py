@@ -183,3 +183,18 @@ def test_R_PROL_7_any_defavorable_avis_leads_to_the_eo_directions_concertation(d
     )
     assert "concertation_prolongation" in drv.open_tasks(ipt)
     assert ipt.status == "ipt_en_place"  # no automatic prolongation, no automatic end
+
+
+def test_R_PROL_1_no_prolongation_while_a_stop_request_is_pending(drv, ipt):
+    from engine.dossiers import stops
+
+    stops.request_stop(
+        drv.s,
+        drv.runtime,
+        drv.parent(ipt),
+        ipt.id,
+        {"reason": "certificat", "justification": "x", "at_year_end": True},
+    )
+    drv.s.commit()
+    with pytest.raises(RuleViolation, match="demande d'arrêt"):
+        start(drv, ipt)

@@ -41,7 +41,13 @@ def start_prolongation(session, runtime, actor, dossier_id: int, year: int) -> P
             f"(le {existing.started_at:%d/%m/%Y})."
         )
     _check(session, dossier, year)
-    return _start(session, runtime, actor, dossier, year)
+    try:
+        with session.begin_nested():
+            return _start(session, runtime, actor, dossier, year)
+    except IntegrityError:  # someone started it at the same moment: the unique key decided
+        raise AlreadyStarted(
+            f"La prolongation pour {calendar.label(year)} vient d'être lancée pour ce dossier."
+        ) from None
 
 
 def ensure_prolongation(

@@ -90,3 +90,31 @@ def test_concurrent_completion_one_wins(app, client, db, open_dossier, same_user
             )
         }
         assert open_now == {"avis_cpms_es", "avis_parents"}
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_concurrent_prolongation_starts_one_created(app, client, db, ipt):
+    """R-PROL-1: two pôle members start the same prolongation at once: one 201, one 409."""
+    import datetime as dt
+
+    from engine.clock import clock
+    from engine.models import Prolongation
+
+    clock.set_today(dt.date(2027, 5, 10))
+    tokens = [
+        get_token(client, e) for e in ("coordination.pole@demo.ipt", "direction.pole@demo.ipt")
+    ]
+    results = _race(
+        app, tokens, f"/api/v1/dossiers/{ipt.id}/prolongations", {"school_year": "2027-2028"}
+    )
+    assert sorted(code for code, _ in results) == [201, 409], results
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Prolongation)) == 1
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(ProcessInstance)
+            .where(ProcessInstance.process_id == "prolongation_ipt")
+        )
+        == 1
+    )

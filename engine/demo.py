@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from engine import calendar
 from engine.bootstrap import build_runtime
 from engine.clock import clock
 from engine.context import Actor
@@ -116,6 +117,77 @@ class _Seeder:
         )
         self.do(d, "avis_parents", self.parent(d), {"date_avis": self.day(18), "avis": "favorable"})
 
+    def to_ipt(self, d):
+        """From an open proposition to a signed protocol (IPT en place)."""
+        self.proposition_ok(d)
+        eo, pole, coord = (
+            self.actor("direction.eo.fondamental@demo.ipt"),
+            self.actor("direction.pole@demo.ipt"),
+            self.actor("coordination.pole@demo.ipt"),
+        )
+        self.do(
+            d,
+            "choisir_ecole",
+            self.actor("direction.es@demo.ipt"),
+            {"ecole_eo": "2001", "accord_parents": True, "date_demande": self.day(15)},
+        )
+        self.do(
+            d,
+            "reponse_eo",
+            eo,
+            {"reponse": "accepte", "date_reponse": self.day(14), "concertation_pole": True},
+        )
+        self.do(
+            d,
+            "rediger_projet",
+            coord,
+            {
+                "date_concertation": self.day(12),
+                "besoins_eleve": "Soutien en lecture.",
+                "objectifs": "Suivre le programme de la classe.",
+                "amenagements": "Consignes reformulées.",
+            },
+        )
+        self.do(
+            d,
+            "projet_cc_es",
+            self.actor("direction.es@demo.ipt"),
+            {"date_avis": self.day(11), "avis": "favorable"},
+        )
+        self.do(
+            d,
+            "projet_cc_eo",
+            self.actor("titulaire.eo@demo.ipt"),
+            {"date_avis": self.day(11), "avis": "favorable"},
+        )
+        for bpmn_id, who in (
+            ("accord_projet_eo", eo),
+            ("accord_projet_pole", pole),
+            ("accord_projet_parents", self.parent(d)),
+        ):
+            self.do(d, bpmn_id, who, {"date_accord": self.day(9), "avis": "favorable"})
+        self.do(
+            d,
+            "rediger_protocole",
+            coord,
+            {
+                "synthese_dossier": "Élève suivi en ES depuis deux ans ; progrès réguliers.",
+                "objectifs_integration": "Autonomie et socialisation.",
+                "modalites_concertation": "Réunion mensuelle.",
+                "modalites_accompagnement": "Deux périodes par semaine.",
+                "personnel_accompagnant": "Mme Leroy",
+                "modalites_evaluation": "Bilan par période.",
+                "regles_frequentation": "Registre tenu par l'école.",
+                "avis_cpms_eo_requis": False,
+            },
+        )
+        for bpmn_id, who in (
+            ("signer_protocole_eo", eo),
+            ("signer_protocole_pole", pole),
+            ("signer_protocole_parents", self.parent(d)),
+        ):
+            self.do(d, bpmn_id, who, {"date_accord": self.day(5), "avis": "favorable"})
+
     def seed(self):
         g = lambda last, first, cap="mère", email=None: {  # noqa: E731
             "last_name": last,
@@ -161,74 +233,7 @@ class _Seeder:
             [g("Wouters", "Anne", email="anne.wouters@example.org")],
             by="cpms.es@demo.ipt",
         )
-        self.proposition_ok(d3)
-        eo, pole, coord = (
-            self.actor("direction.eo.fondamental@demo.ipt"),
-            self.actor("direction.pole@demo.ipt"),
-            self.actor("coordination.pole@demo.ipt"),
-        )
-        self.do(
-            d3,
-            "choisir_ecole",
-            self.actor("direction.es@demo.ipt"),
-            {"ecole_eo": "2001", "accord_parents": True, "date_demande": self.day(15)},
-        )
-        self.do(
-            d3,
-            "reponse_eo",
-            eo,
-            {"reponse": "accepte", "date_reponse": self.day(14), "concertation_pole": True},
-        )
-        self.do(
-            d3,
-            "rediger_projet",
-            coord,
-            {
-                "date_concertation": self.day(12),
-                "besoins_eleve": "Soutien en lecture.",
-                "objectifs": "Suivre le programme de la classe.",
-                "amenagements": "Consignes reformulées.",
-            },
-        )
-        self.do(
-            d3,
-            "projet_cc_es",
-            self.actor("direction.es@demo.ipt"),
-            {"date_avis": self.day(11), "avis": "favorable"},
-        )
-        self.do(
-            d3,
-            "projet_cc_eo",
-            self.actor("titulaire.eo@demo.ipt"),
-            {"date_avis": self.day(11), "avis": "favorable"},
-        )
-        for bpmn_id, who in (
-            ("accord_projet_eo", eo),
-            ("accord_projet_pole", pole),
-            ("accord_projet_parents", self.parent(d3)),
-        ):
-            self.do(d3, bpmn_id, who, {"date_accord": self.day(9), "avis": "favorable"})
-        self.do(
-            d3,
-            "rediger_protocole",
-            coord,
-            {
-                "synthese_dossier": "Élève suivi en ES depuis deux ans ; progrès réguliers.",
-                "objectifs_integration": "Autonomie et socialisation.",
-                "modalites_concertation": "Réunion mensuelle.",
-                "modalites_accompagnement": "Deux périodes par semaine.",
-                "personnel_accompagnant": "Mme Leroy",
-                "modalites_evaluation": "Bilan par période.",
-                "regles_frequentation": "Registre tenu par l'école.",
-                "avis_cpms_eo_requis": False,
-            },
-        )
-        for bpmn_id, who in (
-            ("signer_protocole_eo", eo),
-            ("signer_protocole_pole", pole),
-            ("signer_protocole_parents", self.parent(d3)),
-        ):
-            self.do(d3, bpmn_id, who, {"date_accord": self.day(5), "avis": "favorable"})
+        self.to_ipt(d3)
         # 4. refused by the parents (signed on paper, recorded by the ES direction)
         d4 = self.open("Dubois", "Noah", "conseil_de_classe", [g("Dubois", "Marc", "père")])
         self.do(
@@ -276,3 +281,19 @@ class _Seeder:
             self.actor("direction.eo.secondaire@demo.ipt"),
             {"reponse": "accepte", "date_reponse": self.day(6), "concertation_pole": True},
         )
+        # 6. an IPT running since the start of this school year (proposed last year): it can be
+        # prolonged or stopped now
+        real_today = self.today
+        self.today = calendar.first_day(calendar.school_year_of(real_today)) - dt.timedelta(
+            days=120
+        )
+        clock.set_today(self.today)
+        d6 = self.open(
+            "Lemaire",
+            "Hugo",
+            "conseil_de_classe",
+            [g("Lemaire", "Julie", email="julie.lemaire@example.org")],
+        )
+        self.to_ipt(d6)
+        self.today = real_today
+        clock.set_today(real_today)

@@ -55,6 +55,9 @@ def apply(dossier, stage: str, status: str) -> bool:
     dossier.stage, dossier.status = stage, status
     if became_ipt:
         dossier.ipt_start_date = calendar.first_day(dossier.target_year)
+        # "more than 2 years" (R-ARRET-5) counts from the first entry, across partner changes
+        dossier.ipt_entry_date = dossier.ipt_entry_date or dossier.ipt_start_date
+        dossier.ipt_end_date = dossier.end_reason = None
     return became_ipt
 
 

@@ -138,7 +138,7 @@ def _start(session, runtime, actor, dossier, year) -> Prolongation:
         "avis_cpms_eo_requis": bool(protocol and protocol.data.get("avis_cpms_eo_requis")),
         "current_year": year - 1,
         "next_year": year,
-        "ipt_entry_date": dossier.ipt_start_date.isoformat(),
+        "ipt_entry_date": (dossier.ipt_entry_date or dossier.ipt_start_date).isoformat(),
     }
     row = Prolongation(
         dossier_id=dossier.id,

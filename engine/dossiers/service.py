@@ -72,6 +72,7 @@ def open_proposition(session, runtime, actor, data: dict) -> Dossier:
         "target_year": dossier.target_year,
         "enters_first_secondary": dossier.enters_first_secondary,
         "community": dossier.community,
+        "changement_partenaire": False,
         "initiator": dossier.initiator,
     }
     instance, workflow, definition = instances.start(
@@ -98,6 +99,39 @@ def open_proposition(session, runtime, actor, data: dict) -> Dossier:
     )
     parent_links.notify(session, runtime, actor, dossier, opened)
     return dossier
+
+
+PARTNER_CHANGES = ("changement_ecole", "changement_pole")
+
+
+def restart_partner_search(session, runtime, actor, dossier, reason: str) -> None:
+    """R-PROL-5: a change of partner never transfers the IPT. The dossier stays; a new partner
+    search, projet and protocol follow for the next school year (declared as a prolongation,
+    annex 3), without a new proposition."""
+    facts.partner_fell_through(session, dossier, f"Changement de partenaire ({reason})")
+    dossier.target_year = calendar.school_year_of(dossier.ipt_end_date) + 1
+    dossier.status, dossier.stage, dossier.closed_at = "en_cours", "recherche_partenaire", None
+    start_data = {
+        "changement_partenaire": True,
+        "target_year": dossier.target_year,
+        "enters_first_secondary": False,
+        "community": dossier.community,
+    }
+    instance, workflow, definition = instances.start(
+        session, runtime, dossier, PROCESS_ID, start_data
+    )
+    instances.save(instance, workflow)
+    session.flush()
+    instances.sync_tasks(session, instance, workflow, definition, dossier)
+    audit.record(
+        session,
+        actor,
+        "changement_partenaire",
+        f"Changement de partenaire : l'IPT actuelle prend fin le {dossier.ipt_end_date:%d/%m/%Y} ; "
+        f"recherche d'une nouvelle école pour {calendar.label(dossier.target_year)}, nouveau projet "
+        "et nouveau protocole (R-PROL-5).",
+        dossier.id,
+    )
 
 
 def close_dossier(session, runtime, actor, dossier_id: int, reason: str) -> Dossier:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from engine import audit, calendar, instances
 from engine.clock import clock
-from engine.dossiers import access, parent_links, years
+from engine.dossiers import access, parent_links, service, years
 from engine.errors import Forbidden, NotFound, RuleViolation, ValidationFailed
 from engine.models import Dossier, ProcessInstance, Prolongation, StopRequest
 
@@ -70,7 +70,7 @@ def request_stop(session, runtime, actor, dossier_id: int, data: dict) -> StopRe
         "fin_annee": stop.at_year_end,
         "event_date": stop.event_date.isoformat() if stop.event_date else None,
         "current_year": calendar.school_year_of(clock.today()),
-        "ipt_entry_date": dossier.ipt_start_date.isoformat(),
+        "ipt_entry_date": (dossier.ipt_entry_date or dossier.ipt_start_date).isoformat(),
         "requested_by": party,
     }
     instance, workflow, definition = instances.start(session, runtime, dossier, PROCESS_ID, start)
@@ -162,6 +162,8 @@ def end_ipt(session, runtime, actor, dossier, instance, end_date: dt.date, reaso
     ):
         workflow, _definition = instances.load(session, runtime, other)
         instances.cancel(session, other, workflow)
+    if reason in service.PARTNER_CHANGES:
+        service.restart_partner_search(session, runtime, actor, dossier, reason)
     audit.record(
         session,
         actor,

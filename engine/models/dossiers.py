@@ -58,6 +58,7 @@ class Dossier(Base):
     enrolment_priority: Mapped[bool | None] = mapped_column(Boolean)
     enrolment_priority_reason: Mapped[str | None] = mapped_column(Text)
     ipt_start_date: Mapped[dt.date | None] = mapped_column(Date)
+    ipt_entry_date: Mapped[dt.date | None] = mapped_column(Date)  # first entry into IPT
     ipt_end_date: Mapped[dt.date | None] = mapped_column(Date)  # R-ARRET-3
     end_reason: Mapped[str | None] = mapped_column(String(30))  # a StopRequest reason
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -179,7 +179,7 @@ def test_R_ARRET_4_a_refusal_goes_to_the_eo_directions_concertation(drv, ipt):
         drv,
         ipt,
         "coordination.pole@demo.ipt",
-        reason="changement_pole",
+        reason="eo_sans_accompagnement",
         justification="x",
         at_year_end=True,
     )

@@ -149,12 +149,9 @@ def test_R_PROL_5_a_change_of_school_ends_this_ipt_nothing_carried_over(drv, ipt
             "positions": "Changement d'école.",
         },
     )
-    assert (ipt.status, ipt.end_reason, ipt.ipt_end_date) == (
-        "ipt_arretee",
-        "changement_ecole",
-        dt.date(2027, 7, 2),
-    )
-    assert years.record(drv.s, ipt, 2027) is None  # not prolonged into 2027-2028
+    assert (ipt.end_reason, ipt.ipt_end_date) == ("changement_ecole", dt.date(2027, 7, 2))
+    assert years.record(drv.s, ipt, 2026).end_reason == "changement_ecole"
+    assert years.record(drv.s, ipt, 2027) is None  # not carried over to 2027-2028
 
 
 def test_R_PROL_6_a_favorable_prolongation_is_declared_by_the_pole(drv, ipt):
@@ -198,3 +195,22 @@ def test_R_PROL_1_no_prolongation_while_a_stop_request_is_pending(drv, ipt):
     drv.s.commit()
     with pytest.raises(RuleViolation, match="demande d'arrêt"):
         start(drv, ipt)
+
+
+def test_R_PROL_5_a_change_of_school_restarts_the_partner_search_without_a_proposition(drv, ipt):
+    start(drv, ipt)
+    body(drv, ipt, avis="defavorable")
+    others(drv, ipt)
+    drv.do(
+        ipt,
+        "concertation_prolongation",
+        "direction.eo.fondamental@demo.ipt",
+        {
+            "date_decision": "2027-05-10",
+            "decision": "changement_ecole",
+            "positions": "Autre école.",
+        },
+    )
+    assert (ipt.status, ipt.stage, ipt.eo_school_id) == ("en_cours", "recherche_partenaire", None)
+    assert drv.open_tasks(ipt) == ["choisir_ecole"]
+    assert ipt.target_year == 2027 and ipt.ipt_entry_date == dt.date(2026, 8, 31)

@@ -27,7 +27,7 @@ USER_TASKS = {
     "projet_cc_es", "projet_cc_eo", "accord_projet_eo", "accord_projet_pole",
     "accord_projet_parents", "rediger_protocole", "signer_protocole_eo", "signer_protocole_pole",
     "signer_protocole_parents", "declarer_protocole", "attestation_fwb",
-    "proposition_autre_communaute",
+    "proposition_autre_communaute", "declarer_changement",
 }  # fmt: skip
 
 
@@ -240,6 +240,7 @@ SEED = {
     "attending_since": "2024-09-02",
     "target_year": 2026,
     "previous_ipt_end": None,
+    "changement_partenaire": False,
 }
 V1_NAME = "Avis des parents sur la proposition"
 V2_NAME = "Avis des parents sur la proposition (v2)"

@@ -33,6 +33,8 @@ def open_proposition(session, runtime, actor, data: dict) -> Dossier:
     """R-PROP-1: a proposition by the ES class council, the CPMS ES or the parents (recorded
     by the ES staff on their behalf). R-ELIG-1/2 decide whether it can be opened at all."""
     clean = _validate_proposition(session, data)
+    if clean["previous_ipt_end"] is None and clean["pupil_cf"]:
+        clean["previous_ipt_end"] = previous_ipt_end(session, clean["pupil_cf"])
     access.ensure_can_open_for(actor, clean["es_school"].id, clean["cpms_es_id"])
     today = clock.today()
     dossier = Dossier(
@@ -102,6 +104,16 @@ def open_proposition(session, runtime, actor, data: dict) -> Dossier:
 
 
 PARTNER_CHANGES = ("changement_ecole", "changement_pole")
+
+
+def previous_ipt_end(session, pupil_cf: str):
+    """R-ELIG-2 from the history: the end of this pupil's last interrupted IPT, if any."""
+    return session.scalar(
+        select(Dossier.ipt_end_date)
+        .where(Dossier.pupil_cf == pupil_cf, Dossier.status == "ipt_arretee")
+        .order_by(Dossier.ipt_end_date.desc())
+        .limit(1)
+    )
 
 
 def restart_partner_search(session, runtime, actor, dossier, reason: str) -> None:

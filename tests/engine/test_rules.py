@@ -424,3 +424,14 @@ def test_an_adult_pupil_is_the_party_himself(drv):
             guardians=[{"last_name": "Lambert", "first_name": "Emma", "capacity": "élève majeur"}]
         )
     assert "n'est pas majeur" in err.value.errors["guardian1_capacity"]
+
+
+def test_R_ELIG_2_a_previous_interrupted_ipt_in_the_product_feeds_the_resumption(drv):
+    from engine.models import Dossier as D
+
+    old = drv.proposition(pupil_cf="9-999-999-99")
+    old.status, old.ipt_end_date = "ipt_arretee", dt.date(2026, 2, 13)  # stopped last month
+    drv.s.commit()
+    d = drv.proposition(pupil_cf="9-999-999-99", in_es=False, es_attendance_since="2026-02-16")
+    assert d.previous_ipt_end == dt.date(2026, 2, 13) and d.eligibility_rule == "R-ELIG-2"
+    assert drv.s.get(D, old.id).status == "ipt_arretee"

@@ -216,15 +216,21 @@ def _content_recorder(kind):
     return record
 
 
+# record → StageContent kind, for the tasks whose form is kept as it is
+CONTENT_RECORDS = {
+    "content_concertation_arret": "concertation_arret",
+    "content_issue_concertation": "issue_concertation",
+    "content_attestation": "attestation",
+    "content_reinscription": "reinscription_es",
+    "content_declaration_prolongation": "declaration_prol",
+    "content_attestation_fwb": "attestation_fwb",
+    "content_proposition_autre": "proposition_autre",
+    "content_concertation_prolongation": "concertation_prol",
+}
+CONTENT_KINDS = ("projet", "protocole", "declaration", *CONTENT_RECORDS.values())
+
 RECORDERS = {
-    "content_concertation_arret": _content_recorder("concertation_arret"),
-    "content_issue_concertation": _content_recorder("issue_concertation"),
-    "content_attestation": _content_recorder("attestation"),
-    "content_reinscription": _content_recorder("reinscription_es"),
-    "content_declaration_prolongation": _content_recorder("declaration_prol"),
-    "content_attestation_fwb": _content_recorder("attestation_fwb"),
-    "content_proposition_autre": _content_recorder("proposition_autre"),
-    "content_concertation_prolongation": _content_recorder("concertation_prol"),
+    **{record: _content_recorder(kind) for record, kind in CONTENT_RECORDS.items()},
     "avis": record_decision,
     "accord": record_decision,
     "partner_request": record_partner_request,

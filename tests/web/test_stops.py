@@ -79,3 +79,10 @@ def test_the_pole_starts_the_prolongation_from_the_dossier_page(as_partner, db, 
     page = pole.get(f"/dossiers/{ipt.id}").get_data(as_text=True)
     assert "Prolongation pour 2027-2028" in page and "en cours : avis demandés" in page
     assert "Lancer la prolongation" not in page
+
+
+def test_every_content_kind_has_a_french_title():
+    from engine.dossiers.facts import CONTENT_KINDS
+    from web.views.dossier_page import CONTENT_TITLES
+
+    assert set(CONTENT_KINDS) <= set(CONTENT_TITLES)

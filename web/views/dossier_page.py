@@ -30,6 +30,10 @@ CONTENT_TITLES = {
     "issue_concertation": "Issue de la concertation sur l'arrêt",
     "attestation": "Nouvelle attestation d'orientation (R-ARRET-5)",
     "reinscription_es": "Réinscription dans l'école spécialisée",
+    "declaration_prol": "Déclaration de la prolongation d'IPT (annexe 3, la plus récente)",
+    "concertation_prol": "Concertation après un avis défavorable de prolongation (R-PROL-7)",
+    "attestation_fwb": "Attestation d'orientation vers un type FWB (R-COMM-2)",
+    "proposition_autre": "Proposition de l'école de l'autre Communauté (R-COMM-3)",
 }
 HIDDEN_ACTIONS = {"dossier_consulte"}  # reads are audited, but not listed as history
 

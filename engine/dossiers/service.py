@@ -120,7 +120,10 @@ def restart_partner_search(session, runtime, actor, dossier, reason: str) -> Non
     """R-PROL-5: a change of partner never transfers the IPT. The dossier stays; a new partner
     search, projet and protocol follow for the next school year (declared as a prolongation,
     annex 3), without a new proposition."""
+    pole_id = dossier.pole_id
     facts.partner_fell_through(session, dossier, f"Changement de partenaire ({reason})")
+    if reason == "changement_ecole":  # within the same pôle: it keeps the file and helps search
+        dossier.pole_id = pole_id
     dossier.target_year = calendar.school_year_of(dossier.ipt_end_date) + 1
     dossier.status, dossier.stage, dossier.closed_at = "en_cours", "recherche_partenaire", None
     start_data = {

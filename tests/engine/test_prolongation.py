@@ -214,3 +214,24 @@ def test_R_PROL_5_a_change_of_school_restarts_the_partner_search_without_a_propo
     assert (ipt.status, ipt.stage, ipt.eo_school_id) == ("en_cours", "recherche_partenaire", None)
     assert drv.open_tasks(ipt) == ["choisir_ecole"]
     assert ipt.target_year == 2027 and ipt.ipt_entry_date == dt.date(2026, 8, 31)
+
+
+def test_R_PROL_5_a_change_of_pole_hands_the_file_over(drv, ipt):
+    from engine.dossiers import access
+
+    start(drv, ipt)
+    body(drv, ipt, avis="defavorable")
+    others(drv, ipt)
+    old_pole = drv.user("coordination.pole@demo.ipt")
+    assert access.can_view(old_pole, ipt)
+    drv.do(
+        ipt,
+        "concertation_prolongation",
+        "direction.eo.fondamental@demo.ipt",
+        {
+            "date_decision": "2027-05-10",
+            "decision": "changement_pole",
+            "positions": "Déménagement.",
+        },
+    )
+    assert ipt.pole_id is None and not access.can_view(old_pole, ipt)  # the old pôle loses access

@@ -32,6 +32,21 @@ def _date(env, name):
         raise ConfigError(f"Réglage {name} : « {raw} » n'est pas une date AAAA-MM-JJ.") from None
 
 
+def _days(env, name, default):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        days = tuple(sorted({int(part) for part in raw.split(",")}, reverse=True))
+    except ValueError:
+        raise ConfigError(
+            f"Réglage {name} : « {raw} » doit être une liste de nombres de jours, par exemple « 7,2 »."
+        ) from None
+    if any(d < 1 or d > 60 for d in days):
+        raise ConfigError(f"Réglage {name} : chaque rappel doit être entre 1 et 60 jours avant.")
+    return days
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -46,6 +61,21 @@ class Settings:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     max_text_length: int = 5000
+    # background work (workers/): broker, mail, reminders, campaign
+    broker_url: str | None = None  # None: the embedded filesystem broker under instance/broker
+    result_backend: str | None = None
+    smtp_url: str | None = None  # None: mails are written to instance/mail (the SMTP log)
+    mail_from: str = "IPT <ne-pas-repondre@ipt.example>"
+    mail_max_attempts: int = 8
+    reminder_days: tuple[int, ...] = (7, 2)
+    digest_hour: int = 7
+    campaign_open_weeks: int = 8
+    campaign_due_weeks: int = 2
+    campaign_open_date: dt.date | None = None
+    campaign_due_date: dt.date | None = None
+    campaign_chunk_size: int = 200
+    job_claim_timeout: int = 300  # seconds before a claimed job is offered again
+    clock_adjustable: bool = False  # demo: the product date is shared through the database
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -66,6 +96,21 @@ class Settings:
             login_max_failures=_int(env, "IPT_LOGIN_MAX_FAILURES", 5),
             login_lock_minutes=_int(env, "IPT_LOGIN_LOCK_MINUTES", 15),
             max_text_length=_int(env, "IPT_MAX_TEXT_LENGTH", 5000),
+            broker_url=env.get("IPT_BROKER_URL") or None,
+            result_backend=env.get("IPT_RESULT_BACKEND") or None,
+            smtp_url=env.get("IPT_SMTP_URL") or None,
+            mail_from=env.get("IPT_MAIL_FROM") or "IPT <ne-pas-repondre@ipt.example>",
+            mail_max_attempts=_int(env, "IPT_MAIL_MAX_ATTEMPTS", 8),
+            reminder_days=_days(env, "IPT_REMINDER_DAYS", (7, 2)),
+            digest_hour=_int(env, "IPT_DIGEST_HOUR", 7),
+            campaign_open_weeks=_int(env, "IPT_CAMPAIGN_OPEN_WEEKS", 8),
+            campaign_due_weeks=_int(env, "IPT_CAMPAIGN_DUE_WEEKS", 2),
+            campaign_open_date=_date(env, "IPT_CAMPAIGN_OPEN_DATE"),
+            campaign_due_date=_date(env, "IPT_CAMPAIGN_DUE_DATE"),
+            campaign_chunk_size=_int(env, "IPT_CAMPAIGN_CHUNK_SIZE", 200),
+            job_claim_timeout=_int(env, "IPT_JOB_CLAIM_TIMEOUT", 300),
+            clock_adjustable=(env.get("IPT_CLOCK_ADJUSTABLE") or "").lower()
+            in ("1", "true", "oui"),
         )
 
     def resolved_secret_key(self) -> str:

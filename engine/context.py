@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from engine.config import Settings
 from engine.specs.registry import ProcessLibrary
@@ -20,6 +21,13 @@ ROLE_LABELS = {
 class Runtime:
     settings: Settings
     library: ProcessLibrary
+
+    @cached_property
+    def schedule(self):
+        """School days, due dates and campaign dates (engine.background.schedule)."""
+        from engine.background.schedule import Schedule
+
+        return Schedule(self.settings)
 
 
 @dataclass(frozen=True)

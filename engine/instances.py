@@ -9,6 +9,7 @@ from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from engine.background import timers
 from engine.clock import clock
 from engine.errors import IPTError
 from engine.models import HumanTask, ProcessInstance
@@ -73,8 +74,9 @@ def find_task(workflow, task_id: str):
     return workflow.get_task_from_id(UUID(task_id))
 
 
-def sync_tasks(session, instance, workflow, definition, dossier) -> list[HumanTask]:
-    """Insert a row for each newly ready user task; cancel rows no longer ready."""
+def sync_tasks(session, runtime, instance, workflow, definition, dossier) -> list[HumanTask]:
+    """Insert a row for each newly ready user task (with its due date and reminder timers);
+    cancel rows no longer ready."""
     ready = {str(t.id): t for t in ready_user_tasks(workflow)}
     rows = session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
@@ -104,6 +106,7 @@ def sync_tasks(session, instance, workflow, definition, dossier) -> list[HumanTa
             state="open",
             created_at=clock.now(),
         )
+        timers.schedule_task(session, runtime, row, dossier.level)
         session.add(row)
         opened.append(row)
     return opened

@@ -39,8 +39,9 @@ def notify(session, runtime, actor, dossier, opened_tasks) -> None:
         issue(session, runtime, actor, dossier, guardian, asked=asked)
 
 
-def issue(session, runtime, actor, dossier, guardian, asked=()) -> str:
-    """A new link for `guardian` (older ones revoked); the e-mail goes to the outbox."""
+def issue(session, runtime, actor, dossier, guardian, asked=(), send=True) -> str:
+    """A new link for `guardian` (older ones revoked); the e-mail goes to the outbox (unless
+    `send` is false: the caller, a reminder digest, mails it itself)."""
     now = clock.now()
     _revoke_all(session, guardian.id, now)
     raw, digest = new_token()
@@ -55,6 +56,20 @@ def issue(session, runtime, actor, dossier, guardian, asked=()) -> str:
     session.add(link)
     session.flush()
     url = f"{runtime.settings.base_url}/p/{raw}"
+    if send:
+        _mail_link(session, dossier, guardian, link, url, asked, now)
+    audit.record(
+        session,
+        actor,
+        "lien_parent_emis",
+        f"Lien personnel émis pour {guardian.first_name} {guardian.last_name}.",
+        dossier.id,
+        guardian_id=guardian.id,
+    )
+    return raw
+
+
+def _mail_link(session, dossier, guardian, link, url, asked, now) -> None:
     session.add(
         OutboxMessage(
             kind="email",
@@ -82,15 +97,6 @@ def issue(session, runtime, actor, dossier, guardian, asked=()) -> str:
             },
         )
     )
-    audit.record(
-        session,
-        actor,
-        "lien_parent_emis",
-        f"Lien personnel émis pour {guardian.first_name} {guardian.last_name}.",
-        dossier.id,
-        guardian_id=guardian.id,
-    )
-    return raw
 
 
 def ensure_may_manage(actor, dossier) -> None:

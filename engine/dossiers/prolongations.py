@@ -153,7 +153,7 @@ def _start(session, runtime, actor, dossier, year) -> Prolongation:
     instances.save(instance, workflow)
     session.flush()
     row.instance_id = instance.id
-    opened = instances.sync_tasks(session, instance, workflow, definition, dossier)
+    opened = instances.sync_tasks(session, runtime, instance, workflow, definition, dossier)
     parent_links.notify(session, runtime, actor, dossier, opened)
     audit.record(
         session,

@@ -89,7 +89,7 @@ def open_proposition(session, runtime, actor, data: dict) -> Dossier:
     dossier.eligibility_rule = _last_data(workflow).get("eligibility_rule")
     instances.save(instance, workflow)
     session.flush()
-    opened = instances.sync_tasks(session, instance, workflow, definition, dossier)
+    opened = instances.sync_tasks(session, runtime, instance, workflow, definition, dossier)
     facts.snapshot(session, dossier, "proposition", ("es_school", "cpms_es"))
     audit.record(
         session,
@@ -137,7 +137,7 @@ def restart_partner_search(session, runtime, actor, dossier, reason: str) -> Non
     )
     instances.save(instance, workflow)
     session.flush()
-    instances.sync_tasks(session, instance, workflow, definition, dossier)
+    instances.sync_tasks(session, runtime, instance, workflow, definition, dossier)
     audit.record(
         session,
         actor,

@@ -77,7 +77,7 @@ def request_stop(session, runtime, actor, dossier_id: int, data: dict) -> StopRe
     instances.save(instance, workflow)
     session.flush()
     stop.instance_id = instance.id
-    opened = instances.sync_tasks(session, instance, workflow, definition, dossier)
+    opened = instances.sync_tasks(session, runtime, instance, workflow, definition, dossier)
     parent_links.notify(session, runtime, actor, dossier, opened)
     when = "en fin d'année scolaire" if stop.at_year_end else f"au {stop.event_date:%d/%m/%Y}"
     audit.record(

@@ -3,6 +3,7 @@
 from engine.db import Base
 from engine.models.audit import AuditEvent, OutboxMessage
 from engine.models.auth import ApiToken, LoginThrottle, ParentLink
+from engine.models.background import Campaign, ClockSetting, DailyRun, ReminderDigest, Timer
 from engine.models.directory import Membership, Organisation, PoleTie, User
 from engine.models.dossiers import (
     ConcertationMeeting,
@@ -22,6 +23,11 @@ __all__ = [
     "Base",
     "AuditEvent",
     "OutboxMessage",
+    "Campaign",
+    "ClockSetting",
+    "DailyRun",
+    "ReminderDigest",
+    "Timer",
     "ApiToken",
     "LoginThrottle",
     "ParentLink",

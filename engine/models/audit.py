@@ -27,11 +27,18 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(30))  # email
+    kind: Mapped[str] = mapped_column(String(30))  # email | campaign_chunk
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
     recipient: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict] = mapped_column(JSON)
+    # pending | claimed | sent (done) | failed (given up, shown to the administration) | cancelled
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    available_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    offered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(String(500))

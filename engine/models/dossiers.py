@@ -222,6 +222,8 @@ class Prolongation(Base):
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     started_by_label: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # no decision on the last day of the school year: flagged on the campaign page, escalated
+    flagged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SchoolYearRecord(Base):

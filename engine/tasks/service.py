@@ -287,7 +287,7 @@ def reopen_task(session, runtime, actor, task_id: str) -> HumanTask:
     workflow.reset_from_task_id(instances.find_task(workflow, row.id).id)
     session.refresh(row)
     instances.save(instance, workflow)
-    instances.sync_tasks(session, instance, workflow, definition, dossier)
+    instances.sync_tasks(session, runtime, instance, workflow, definition, dossier)
     audit.record(
         session,
         actor,
@@ -341,7 +341,7 @@ def _lifecycle_effects(session, runtime, actor, instance, workflow, decided, dos
 
 def _after_step(session, runtime, actor, instance, workflow, definition, dossier):
     instances.save(instance, workflow)
-    opened = instances.sync_tasks(session, instance, workflow, definition, dossier)
+    opened = instances.sync_tasks(session, runtime, instance, workflow, definition, dossier)
     parent_links.notify(session, runtime, actor, dossier, opened)
     if instance.process_id != "mise_en_place":
         return  # the stage and status of the mise en place come from its own diagram

@@ -1,0 +1,71 @@
+"""Reminder timers of open tasks: rows written with the task, fired once by the daily run.
+
+Each open task gets its due date (Schedule.due_date) and one timer per reminder point: N days
+before (settings IPT_REMINDER_DAYS, default 7 and 2) and the day after the due date ("late",
+escalated to the pôle). A point already past when the task opens is not written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+
+from engine.clock import clock
+from engine.db import is_postgres
+from engine.models import Timer
+
+
+def midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), dt.UTC)
+
+
+def schedule_task(session, runtime, row, level: str | None) -> None:
+    """Set `row.due_date` and write its reminder timers (called as the task row is created)."""
+    today = clock.today()
+    row.due_date = runtime.schedule.due_date(row.bpmn_id, row.stage, level, today)
+    points = [
+        (f"J-{d}", "reminder", row.due_date - dt.timedelta(days=d))
+        for d in runtime.settings.reminder_days
+    ]
+    points.append(("retard", "late", row.due_date + dt.timedelta(days=1)))
+    for label, kind, day in points:
+        if day <= today:
+            continue
+        session.add(
+            Timer(
+                key=f"task:{row.id}:{label}",
+                kind=kind,
+                dossier_id=row.dossier_id,
+                human_task_id=row.id,
+                fire_at=midnight(day),
+                state="pending",
+                payload={"point": label, "due_date": row.due_date.isoformat()},
+            )
+        )
+
+
+def claim_due(session, day: dt.date, limit: int | None = None) -> list[Timer]:
+    """Pending timers due by the end of `day`, locked for this transaction (others skip them)."""
+    query = (
+        select(Timer)
+        .where(Timer.state == "pending", Timer.fire_at < midnight(day + dt.timedelta(days=1)))
+        .order_by(Timer.fire_at, Timer.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    timers = list(session.scalars(query))
+    fired = []
+    for timer in timers:
+        # the conditional UPDATE decides on SQLite (one writer at a time) and re-checks on PG
+        done = session.execute(
+            update(Timer)
+            .where(Timer.id == timer.id, Timer.state == "pending")
+            .values(state="fired", fired_at=clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount == 1:
+            fired.append(timer)
+    return fired

@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)  ## create .venv and install the product with its test tools
 
 demo: install  ## migrate a SQLite database, seed the demo, serve http://127.0.0.1:5000
-	$(BIN)/ipt demo
+	$(BIN)/ipt demo --bulk 120
 
 serve: install  ## serve the UI on the configured database
 	$(BIN)/ipt serve

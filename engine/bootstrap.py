@@ -22,4 +22,6 @@ def build_runtime(settings: Settings | None = None):
     with session_factory() as session:
         library.store_versions(session)
         session.commit()
-    return Runtime(settings=settings, library=library), session_factory
+    runtime = Runtime(settings=settings, library=library)
+    runtime.schedule.check_settings(clock.today())  # campaign dates, deadlines.yaml, holidays
+    return runtime, session_factory

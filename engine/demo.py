@@ -20,7 +20,7 @@ from engine.tasks import service as tasks
 DIRECTORY = Path(__file__).resolve().parent.parent / "demo" / "directory.yaml"
 
 
-def prepare_demo(settings) -> list[tuple[str, str]]:
+def prepare_demo(settings, bulk: int = 0) -> list[tuple[str, str]]:
     if settings.database_url.startswith("sqlite"):
         settings.instance_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
@@ -30,8 +30,21 @@ def prepare_demo(settings) -> list[tuple[str, str]]:
         s.commit()
         if not s.scalar(select(func.count(Dossier.id))):
             _Seeder(s, runtime).seed()
+            if bulk:
+                _bulk(s, bulk)
+                s.commit()
         users = s.scalars(select(User).order_by(User.id)).all()
         return [(u.email, _describe(u)) for u in users]
+
+
+def _bulk(session, n: int) -> None:
+    """More dossiers in IPT in the demo's schools, so the campaign has something to do."""
+    from engine.seeding import seed_in_ipt
+
+    orgs = {o.fase: o for o in session.scalars(select(Organisation))}
+    pole = orgs["3001"]
+    schools = [(orgs["2001"], pole), (orgs["2002"], pole)]
+    seed_in_ipt(session, n, schools=schools, es=orgs["1001"], cpms=orgs["4002"], tag="demo")
 
 
 def _describe(user) -> str:

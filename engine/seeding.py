@@ -23,8 +23,19 @@ from engine.models import (
 )
 
 
-def seed_in_ipt(session, n: int, *, poles: int = 4, schools_per_pole: int = 5, tag: str = "bulk"):
-    """Insert `n` dossiers in IPT since the start of the current school year. Returns their ids."""
+def seed_in_ipt(
+    session,
+    n: int,
+    *,
+    poles: int = 4,
+    schools_per_pole: int = 5,
+    tag: str = "bulk",
+    schools: list | None = None,
+    es=None,
+    cpms=None,
+):
+    """Insert `n` dossiers in IPT since the start of the current school year, spread over new
+    pôles and EO schools, or over `schools` [(eo, pole)] given. Returns their ids."""
     year = calendar.school_year_of(clock.today())
     start = calendar.first_day(year)
     now = clock.now()
@@ -36,9 +47,10 @@ def seed_in_ipt(session, n: int, *, poles: int = 4, schools_per_pole: int = 5, t
         f"École spécialisée {tag} {offset}",
         "fondamental",
     )
-    cpms = _org(session, "cpms", f"{tag}-cpms-{offset}", f"CPMS {tag} {offset}", None)
-    schools = []
-    for p in range(poles):
+    cpms = cpms or _org(session, "cpms", f"{tag}-cpms-{offset}", f"CPMS {tag} {offset}", None)
+    given = bool(schools)
+    schools = list(schools or [])
+    for p in range(0 if given else poles):
         pole = _org(session, "pole", f"{tag}-pole-{offset}-{p}", f"Pôle {tag} {p + 1}", None)
         _user(
             session,

@@ -120,19 +120,251 @@ def serve(host, port):
 @main.command("demo")
 @click.option("--port", default=5000, type=int)
 @click.option("--no-serve", is_flag=True, help="Prépare la démo sans lancer le serveur.")
-def demo(port, no_serve):
-    """Migre la base SQLite, importe l'annuaire de démo, crée des dossiers et sert l'interface."""
+@click.option("--no-worker", is_flag=True, help="Sans worker ni beat (pas de rappels).")
+@click.option("--bulk", default=0, type=int, help="Ajoute N dossiers en IPT (pour la campagne).")
+def demo(port, no_serve, no_worker, bulk):
+    """Migre la base SQLite, importe l'annuaire de démo, crée des dossiers, lance un worker avec
+    son beat (courtier embarqué, sans Redis) et sert l'interface."""
+    import os
+
     from engine.demo import prepare_demo
 
+    os.environ.setdefault("IPT_CLOCK_ADJUSTABLE", "1")  # the demo's date can be moved
+    settings = Settings.from_env()
     try:
-        logins = prepare_demo(Settings.from_env())
+        logins = prepare_demo(settings, bulk=bulk)
     except IPTError as err:
         _fail(err)
     click.echo("\nComptes de démonstration (mot de passe : demo-ipt-2026) :")
     for email, label in logins:
         click.echo(f"  {email:38} {label}")
-    if not no_serve:
-        click.echo(f"\nInterface : http://127.0.0.1:{port}  (Ctrl+C pour arrêter)\n")
+    if no_serve:
+        return
+    worker = None
+    if not no_worker:
+        import subprocess
+
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "ipt", "worker", "--beat", "--pool", "solo"],
+            env={**os.environ, "IPT_TICK_SECONDS": os.environ.get("IPT_TICK_SECONDS", "5")},
+        )
+        mail = settings.smtp_url or f"{settings.instance_dir / 'mail'} (smtp.log)"
+        click.echo(f"\nWorker et beat lancés (courtier embarqué). Courriels : {mail}")
+    click.echo(f"\nInterface : http://127.0.0.1:{port}  (Ctrl+C pour arrêter)\n")
+    try:
         from web import create_app
 
         create_app().run(host="127.0.0.1", port=port, debug=False)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)
+
+
+# -- background work -----------------------------------------------------------------------
+@main.command("worker", context_settings={"ignore_unknown_options": True})
+@click.option("--beat", is_flag=True, help="Lance aussi le beat dans ce processus (démo).")
+@click.option("--pool", default=None, help="prefork (défaut), solo, threads.")
+@click.option("--concurrency", "-c", default=None, type=int)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def worker(beat, pool, concurrency, celery_args):
+    """Lance un worker Celery (réglage IPT_BROKER_URL ; sans lui, courtier embarqué)."""
+    from workers.app import app
+
+    argv = ["worker", "--loglevel=WARNING"]
+    if beat:
+        argv.append("--beat")
+    if pool:
+        argv.append(f"--pool={pool}")
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    app.worker_main(argv + list(celery_args))
+
+
+@main.command("beat", context_settings={"ignore_unknown_options": True})
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def beat(celery_args):
+    """Lance le beat Celery (un seul par installation) : il sonne, la base décide."""
+    from workers.app import app
+
+    app.start(["beat", "--loglevel=WARNING", *celery_args])
+
+
+@main.group()
+def campaign():
+    """Campagne annuelle de prolongation."""
+
+
+def _campaign_year(year):
+    from engine.background import campaigns
+
+    try:
+        return campaigns.parse_year(year) if year else campaigns.current_year()
+    except IPTError as err:
+        _fail(err)
+
+
+@campaign.command("start")
+@click.argument("year")
+def campaign_start(year):
+    """Ouvre la campagne de l'année scolaire YEAR (2026 ou 2026-2027 : prolongations vers l'année
+    suivante). Si elle est déjà ouverte, affiche son avancement."""
+    from engine.background import campaigns
+    from engine.bootstrap import build_runtime
+
+    year = _campaign_year(year)
+    try:
+        runtime, factory = build_runtime()
+        with factory() as session:
+            _sync_clock(runtime, session)
+            try:
+                opened = campaigns.open_campaign(session, runtime, year, "ligne de commande")
+                session.commit()
+            except campaigns.CampaignRunning as err:
+                session.rollback()
+                click.echo(err.message)
+                _print_progress(campaigns.progress(session, year))
+                return
+    except IPTError as err:
+        _fail(err)
+    click.echo(
+        f"Campagne {opened.school_year}-{opened.school_year + 1} ouverte : {opened.total} dossiers "
+        f"en {opened.chunks} lots ; avis attendus pour le {opened.due_on:%d/%m/%Y}."
+    )
+
+
+@campaign.command("status")
+@click.argument("year", required=False)
+@click.option("--watch", is_flag=True, help="Rafraîchit jusqu'à la fin du lancement.")
+@click.option("--csv", "as_csv", is_flag=True, help="Écrit les comptes par pôle en CSV.")
+def campaign_status(year, watch, as_csv):
+    """Avancement de la campagne (barre de progression, comptes par pôle)."""
+    import time
+
+    from engine.background import campaigns
+    from engine.bootstrap import build_runtime
+
+    year = _campaign_year(year)
+    try:
+        runtime, factory = build_runtime()
+    except IPTError as err:
+        _fail(err)
+    while True:
+        with factory() as session:
+            _sync_clock(runtime, session)
+            data = campaigns.progress(session, year)
+        if as_csv:
+            click.echo(campaigns.progress_csv(data), nl=False)
+            return
+        if data["campaign"] is None:
+            opens, due = runtime.schedule.campaign_dates(year)
+            click.echo(
+                f"La campagne {data['label']} n'est pas ouverte (ouverture prévue le "
+                f"{opens:%d/%m/%Y}, avis attendus pour le {due:%d/%m/%Y})."
+            )
+            return
+        _print_progress(data)
+        if not watch or data["chunks_done"] >= data["chunks_total"]:
+            return
+        time.sleep(2)
+
+
+def _print_progress(data):
+    total, expected = data["total"], data["expected"]
+    width = 40
+    filled = int(width * data["percent"] / 100)
+    click.echo(
+        f"Campagne {data['label']} [{'#' * filled}{'.' * (width - filled)}] {data['percent']:3d} % "
+        f"({total.get('started', 0)}/{expected} lancées ; lots {data['chunks_done']}/{data['chunks_total']})"
+    )
+    click.echo(
+        f"  en attente {total.get('waiting', 0)} · favorables {total.get('favorable', 0)} · "
+        f"défavorables {total.get('defavorable', 0)} · tâches en retard {total.get('late', 0)} · "
+        f"sans décision en fin d'année {total.get('flagged', 0)}"
+    )
+    if data["waiting_for"]:
+        from engine.background.campaigns import PARTY_LABELS
+
+        parts = [f"{PARTY_LABELS.get(k, k)} {v}" for k, v in sorted(data["waiting_for"].items())]
+        click.echo("  tâches ouvertes : " + " · ".join(parts))
+    for name, c in data["per_pole"]:
+        click.echo(
+            f"  {name:30} {c.get('started', 0):6d} lancées  {c.get('favorable', 0):6d} fav.  "
+            f"{c.get('defavorable', 0):6d} déf.  {c.get('late', 0):6d} en retard"
+        )
+    if data["problems"]:
+        click.echo(f"  {len(data['problems'])} dossiers non lancés :")
+        for p in data["problems"][:20]:
+            click.echo(f"    {p.get('reference') or p['dossier_id']} : {p['message']}")
+    if data["no_contact"]:
+        click.echo(
+            f"  {len(data['no_contact'])} dossiers dont l'école ordinaire n'a pas d'adresse."
+        )
+
+
+def _sync_clock(runtime, session):
+    if runtime.settings.clock_adjustable:
+        from engine.background import clockstore
+
+        clockstore.sync(session)
+
+
+@main.command("simulate")
+@click.option("--until", "until", required=True, help="Dernier jour simulé (AAAA-MM-JJ).")
+@click.option("--quiet", is_flag=True, help="N'affiche que les jours où il se passe quelque chose.")
+def simulate(until, quiet):
+    """Avance l'horloge du produit jour par jour jusqu'à UNTIL, en déclenchant minuteries, rappels
+    et campagne comme ils le feraient (travaux exécutés dans ce processus, sans courtier)."""
+    import datetime as dt
+
+    from engine.background import clockstore, daily
+    from engine.bootstrap import build_runtime
+    from engine.clock import clock
+
+    try:
+        end = dt.date.fromisoformat(until)
+    except ValueError:
+        _fail(IPTError(f"Date « {until} » invalide : attendu AAAA-MM-JJ."))
+    try:
+        runtime, factory = build_runtime()
+        with factory() as session:
+            clockstore.sync(session)
+        if end < clock.today():
+            _fail(
+                IPTError(
+                    f"Le {end:%d/%m/%Y} est passé : la date du produit est le {clock.today():%d/%m/%Y}."
+                )
+            )
+        day = clock.today()
+        while day <= end:
+            with factory() as session:
+                clockstore.store(session, day, "simulation")
+                session.commit()
+            report = daily.tick(factory, runtime, any_hour=True)
+            done = daily.drain(factory, runtime)
+            text = _describe_day(report, done)
+            if not quiet or text != "rien à faire":
+                click.echo(f"{day:%d/%m/%Y} : {text}")
+            day += dt.timedelta(days=1)
+    except IPTError as err:
+        _fail(err)
+
+
+def _describe_day(report, done) -> str:
+    parts = []
+    if "campagne_ouverte" in report:
+        parts.append(f"campagne ouverte ({report['campagne_ouverte']} dossiers)")
+    if report.get("campagne_ajoutes"):
+        parts.append(f"{report['campagne_ajoutes']} dossiers ajoutés à la campagne")
+    if "sans_decision" in report:
+        parts.append(
+            f"fin d'année : {report['sans_decision']} prolongations sans décision signalées"
+        )
+    rappels = report.get("rappels")
+    if rappels and rappels.get("digests"):
+        parts.append(f"{rappels['digests']} courriel(s) de rappel ({rappels['timers']} rappels)")
+    if done.get("done"):
+        parts.append(f"{done['done']} travail(aux) fait(s)")
+    if done.get("failed"):
+        parts.append(f"{done['failed']} en échec")
+    return " ; ".join(parts) or "rien à faire"

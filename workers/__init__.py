@@ -1,2 +1,5 @@
-"""Celery workers (timers, reminders, the prolongation campaign): see issue « Workers on Celery +
-Redis ». Nothing runs here yet; the outbox rows the engine writes wait for them."""
+"""Celery workers: the broker only rings the bell, the work is in the database (engine.background).
+
+`workers.app` is the Celery application (`celery -A workers.app worker|beat`, or `ipt worker`,
+`ipt beat`); `workers.tasks` holds its tasks.
+"""

@@ -24,7 +24,7 @@ from engine.background.outbox import wall_now
 from engine.clock import clock
 from engine.context import Actor
 from engine.dossiers import prolongations
-from engine.errors import IPTError, NotFound, RuleViolation, ValidationFailed
+from engine.errors import Forbidden, IPTError, NotFound, RuleViolation, ValidationFailed
 from engine.models import (
     Campaign,
     Dossier,
@@ -103,11 +103,11 @@ def open_campaign(session, runtime, year: int, opened_by: str) -> Campaign:
         opened_by=opened_by,
         state="ouverte",
     )
-    try:
-        with session.begin_nested():
-            session.add(campaign)
-            session.flush()
+    session.add(campaign)
+    try:  # the transaction's first write (no savepoint: see reminders.run)
+        session.flush()
     except IntegrityError:  # opened at the same moment elsewhere (beat and the button)
+        session.rollback()
         raise CampaignRunning(
             f"La campagne {calendar.label(year)} vient d'être ouverte.", get(session, year)
         ) from None
@@ -124,15 +124,18 @@ def open_campaign(session, runtime, year: int, opened_by: str) -> Campaign:
     return campaign
 
 
+def in_ipt(year: int):
+    """Dossiers in IPT during school year `year` (not those whose IPT only starts later)."""
+    return (Dossier.status == "ipt_en_place") & (Dossier.ipt_start_date <= calendar.last_day(year))
+
+
 def enqueue_missing(session, runtime, campaign, tag: str) -> tuple[int, int]:
     """One outbox job per chunk of dossiers in IPT that have no prolongation for the next year."""
     year = campaign.school_year
     started = select(Prolongation.dossier_id).where(Prolongation.school_year == year + 1)
     ids = list(
         session.scalars(
-            select(Dossier.id)
-            .where(Dossier.status == "ipt_en_place", Dossier.id.not_in(started))
-            .order_by(Dossier.id)
+            select(Dossier.id).where(in_ipt(year), Dossier.id.not_in(started)).order_by(Dossier.id)
         )
     )
     size = max(runtime.settings.campaign_chunk_size, 1)
@@ -163,6 +166,14 @@ def run_chunk(session_factory, runtime, job) -> str:
     created = existing = 0
     problems = []
     with session_factory() as session:
+        # First write of the transaction: on SQLite it opens the real transaction, so the
+        # savepoints of ensure_prolongation nest inside it and a crash rolls the chunk back.
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == job.id)
+            .values(claimed_at=wall_now())
+            .execution_options(synchronize_session=False)
+        )
         for dossier_id in job.payload["dossier_ids"]:
             try:
                 _, new = prolongations.ensure_prolongation(
@@ -268,12 +279,38 @@ def _pole_contacts(session, pole_id):
 
 
 # -- progress ----------------------------------------------------------------------------------
-def progress(session, year: int) -> dict:
+POLE_FOLLOWERS = prolongations.STARTERS  # who follows the campaign of their pôle
+
+
+def visible_poles(session, actor) -> set[int] | None:
+    """The pôles whose campaign progress `actor` may follow: None for the administration (all),
+    the pôles where they are coordinator or direction; Forbidden for anyone else."""
+    if actor.is_admin:
+        return None
+    ids = {org for org, role in actor.memberships if role in POLE_FOLLOWERS}
+    poles = set(
+        session.scalars(
+            select(Organisation.id).where(Organisation.id.in_(ids), Organisation.kind == "pole")
+        )
+    )
+    if not poles:
+        raise Forbidden(
+            "Le suivi de la campagne de prolongation est réservé à l'administration et aux pôles "
+            "territoriaux."
+        )
+    return poles
+
+
+def progress(session, year: int, pole_ids=None) -> dict:
     """Counts overall and per pôle: started, waiting (for whom), favorable, défavorable, late,
-    flagged; the chunks done; the dossiers the campaign could not start, and why."""
+    flagged; the chunks done; the dossiers the campaign could not start, and why.
+    `pole_ids`: only those pôles' dossiers (a pôle follows its own); None: every pôle."""
     campaign = get(session, year)
     today = clock.today()
     poles = dict(session.execute(select(Organisation.id, Organisation.name)).all())
+
+    def mine(stmt):
+        return stmt if pole_ids is None else stmt.where(Dossier.pole_id.in_(pole_ids))
 
     def blank():
         return Counter(
@@ -281,15 +318,20 @@ def progress(session, year: int) -> dict:
         )
 
     per_pole = defaultdict(blank)
-    for pole_id, status, decided, flagged in session.execute(
-        select(
-            Dossier.pole_id,
-            Prolongation.status,
-            Prolongation.decided_at,
-            Prolongation.flagged_at,
-        )
-        .join(Dossier, Dossier.id == Prolongation.dossier_id)
-        .where(Prolongation.school_year == year + 1)
+    flagged = []
+    for pole_id, status, decided, flagged_at, dossier_id, reference in session.execute(
+        mine(
+            select(
+                Dossier.pole_id,
+                Prolongation.status,
+                Prolongation.decided_at,
+                Prolongation.flagged_at,
+                Dossier.id,
+                Dossier.reference,
+            )
+            .join(Dossier, Dossier.id == Prolongation.dossier_id)
+            .where(Prolongation.school_year == year + 1)
+        ).order_by(Dossier.id)
     ):
         c = per_pole[pole_id]
         c["started"] += 1
@@ -299,23 +341,27 @@ def progress(session, year: int) -> dict:
             c["defavorable"] += 1
         elif status == "en_cours":
             c["waiting"] += 1
-        if flagged is not None:
+        if flagged_at is not None:
             c["flagged"] += 1
+            flagged.append(
+                {"dossier_id": dossier_id, "reference": reference, "pole": poles.get(pole_id)}
+            )
     waiting_for = Counter()
     for pole_id, party, due, count in session.execute(
-        select(Dossier.pole_id, HumanTask.party, HumanTask.due_date, func.count())
-        .join(Prolongation, Prolongation.instance_id == HumanTask.instance_id)
-        .join(Dossier, Dossier.id == HumanTask.dossier_id)
-        .where(Prolongation.school_year == year + 1, HumanTask.state == "open")
-        .group_by(Dossier.pole_id, HumanTask.party, HumanTask.due_date)
+        mine(
+            select(Dossier.pole_id, HumanTask.party, HumanTask.due_date, func.count())
+            .join(Prolongation, Prolongation.instance_id == HumanTask.instance_id)
+            .join(Dossier, Dossier.id == HumanTask.dossier_id)
+            .where(Prolongation.school_year == year + 1, HumanTask.state == "open")
+        ).group_by(Dossier.pole_id, HumanTask.party, HumanTask.due_date)
     ):
         waiting_for[party] += count
         if due is not None and due < today:
             per_pole[pole_id]["late"] += count
     for pole_id, count in session.execute(
-        select(Dossier.pole_id, func.count())
-        .where(Dossier.status == "ipt_en_place")
-        .group_by(Dossier.pole_id)
+        mine(
+            select(Dossier.pole_id, func.count()).where(Dossier.status == "ipt_en_place")
+        ).group_by(Dossier.pole_id)
     ):
         per_pole[pole_id]["eligible"] += count
     total = blank()
@@ -327,19 +373,45 @@ def progress(session, year: int) -> dict:
             OutboxMessage.dedupe_key.like(f"campagne:{year}:%"),
         )
     ).all()
-    problems = []
+    latest = {}  # a dossier retried by the daily catch-up: its latest reason only
     for _status, payload in chunks:
-        problems += (payload or {}).get("result", {}).get("problems", [])
-    started_ids = {p["dossier_id"] for p in problems}
-    if started_ids:
+        for p in (payload or {}).get("result", {}).get("problems", []):
+            latest[p["dossier_id"]] = p
+    started_now = (
+        set(
+            session.scalars(
+                select(Prolongation.dossier_id).where(
+                    Prolongation.school_year == year + 1, Prolongation.dossier_id.in_(list(latest))
+                )
+            )
+        )
+        if latest
+        else set()
+    )
+    problems = [p for d, p in sorted(latest.items()) if d not in started_now]
+    if problems:
         refs = dict(
             session.execute(
-                select(Dossier.id, Dossier.reference).where(Dossier.id.in_(started_ids))
+                mine(
+                    select(Dossier.id, Dossier.reference).where(
+                        Dossier.id.in_({p["dossier_id"] for p in problems})
+                    )
+                )
             ).all()
         )
-        for p in problems:
-            p["reference"] = refs.get(p["dossier_id"])
-    expected = (campaign.total if campaign else 0) or 0
+        problems = [
+            {**p, "reference": refs.get(p["dossier_id"])}
+            for p in problems
+            if pole_ids is None or p["dossier_id"] in refs
+        ]
+    if pole_ids is None:
+        expected = (campaign.total if campaign else 0) or 0
+    else:  # the pôle's share of the dossiers handed to the chunks
+        theirs = set(session.scalars(mine(select(Dossier.id))))
+        expected = sum(
+            len(theirs.intersection((payload or {}).get("dossier_ids", ())))
+            for _status, payload in chunks
+        )
     return {
         "year": year,
         "label": calendar.label(year),
@@ -353,19 +425,20 @@ def progress(session, year: int) -> dict:
         ),
         "waiting_for": dict(waiting_for),
         "problems": problems,
-        "no_contact": no_contact_schools(session, year),
+        "no_contact": no_contact_schools(session, year, pole_ids),
+        "flagged": flagged,
         "percent": int(100 * min(total["started"], expected) / expected) if expected else 0,
     }
 
 
-def no_contact_schools(session, year: int) -> list[dict]:
+def no_contact_schools(session, year: int, pole_ids=None) -> list[dict]:
     """Dossiers of the campaign whose EO school has no contact address (nobody to remind)."""
     with_email = (
         select(Membership.organisation_id)
         .join(User, User.id == Membership.user_id)
         .where(User.email.is_not(None), User.active.is_(True))
     )
-    rows = session.execute(
+    stmt = (
         select(Dossier.id, Dossier.reference, Organisation.name)
         .join(Prolongation, Prolongation.dossier_id == Dossier.id)
         .join(Organisation, Organisation.id == Dossier.eo_school_id)
@@ -375,7 +448,10 @@ def no_contact_schools(session, year: int) -> list[dict]:
             Organisation.id.not_in(with_email),
         )
         .order_by(Dossier.id)
-    ).all()
+    )
+    if pole_ids is not None:
+        stmt = stmt.where(Dossier.pole_id.in_(pole_ids))
+    rows = session.execute(stmt).all()
     return [{"dossier_id": i, "reference": r, "school": n} for i, r, n in rows]
 
 

@@ -68,12 +68,13 @@ def tick(session_factory, runtime, *, any_hour: bool = False) -> dict:
 
 
 def _once(session, job: str, day: dt.date) -> bool:
+    """Claim `job` for `day` as the transaction's first write (rolled back whole if taken)."""
+    session.add(DailyRun(job=job, day=day, at=clock.now(), summary={}))
     try:
-        with session.begin_nested():
-            session.add(DailyRun(job=job, day=day, at=clock.now(), summary={}))
-            session.flush()
+        session.flush()
         return True
     except IntegrityError:
+        session.rollback()
         return False
 
 

@@ -53,12 +53,14 @@ def run(session, runtime, day: dt.date | None = None) -> dict:
     day = day or clock.today()
     if not runtime.schedule.is_school_day(day):
         return {"skipped": "jour sans école : les rappels partiront le prochain jour d'école"}
+    # The day's key is the run's first write: a second run fails here and rolls back whole
+    # (no savepoint: on SQLite, pysqlite would commit it on its own).
+    marker = DailyRun(job=JOB, day=day, at=clock.now(), summary={})
+    session.add(marker)
     try:
-        with session.begin_nested():
-            marker = DailyRun(job=JOB, day=day, at=clock.now(), summary={})
-            session.add(marker)
-            session.flush()
+        session.flush()
     except IntegrityError:
+        session.rollback()
         return {"skipped": "déjà fait aujourd'hui"}
     fired = timers.claim_due(session, day)
     task_ids = {t.human_task_id for t in fired if t.human_task_id}

@@ -45,6 +45,21 @@ PROLONGATION_LABELS = {
 }
 
 
+CAMPAIGN_STATES = {"ouverte": "ouverte", "cloturee": "clôturée"}
+MAIL_BADGES = {
+    "sent": "badge-ok",
+    "failed": "badge-ko",
+    "pending": "badge-info",
+    "claimed": "badge-info",
+}
+
+
+def capitalize_first(value) -> str:
+    """« école ordinaire » → « École ordinaire » (str.capitalize would lower the rest: CPMS)."""
+    text = str(value or "")
+    return text[:1].upper() + text[1:]
+
+
 def date_fr(value) -> str:
     if not value:
         return "—"
@@ -87,4 +102,7 @@ FILTERS = {
     "initiator_label": lambda v: INITIATORS.get(v, v or "—"),
     "eligibility_label": lambda v: ELIGIBILITY_LABELS.get(v, v or "—"),
     "prolongation_label": lambda v: PROLONGATION_LABELS.get(v, v or "—"),
+    "campaign_state": lambda v: CAMPAIGN_STATES.get(v, v or "—"),
+    "mail_badge": lambda v: MAIL_BADGES.get(v, "badge-muted"),
+    "capitalize_first": capitalize_first,
 }

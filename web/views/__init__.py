@@ -6,7 +6,9 @@ from flask import render_template
 from flask_wtf.csrf import CSRFError
 
 from web.views import (
+    admin,
     auth,
+    campaigns,
     dossiers,
     evaluation,
     parents,
@@ -23,6 +25,7 @@ CSRF_MESSAGE = "Jeton de sécurité manquant ou expiré : rechargez la page et r
 def register_blueprints(app):
     from web.api import api_bp
 
+    admin.init_app(app)  # the demo clock is read before the actor's checks
     for bp in (
         auth.bp,
         tasks.bp,
@@ -32,6 +35,8 @@ def register_blueprints(app):
         stops.bp,
         evaluation.bp,
         prolongations.bp,
+        campaigns.bp,
+        admin.bp,
     ):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)
@@ -52,10 +57,18 @@ def register_blueprints(app):
     def _nav():
         from flask import g
 
+        from engine.clock import clock
         from web.db import get_db
 
         actor = g.get("actor")
-        return {"may_propose": propositions.may_propose(get_db(), actor) if actor else False}
+        settings = app.extensions["ipt_runtime"].settings
+        return {
+            "may_propose": propositions.may_propose(get_db(), actor) if actor else False,
+            "may_follow_campaign": campaigns.may_follow(get_db(), actor),
+            "clock_adjustable": settings.clock_adjustable,
+            "demo_date": clock.today() if settings.clock_adjustable else None,
+            "now": clock.now(),
+        }
 
     from web import labels
 

@@ -374,6 +374,79 @@ SCHEMAS["Prolongation"] = {
     },
 }
 
+COUNTS = {
+    "type": "object",
+    "description": "eligible : dossiers en IPT ; started : prolongations lancées ; waiting : en "
+    "attente d'avis ; late : tâches en retard ; flagged : sans décision au dernier jour de l'année.",
+    "properties": {
+        k: INT
+        for k in ("eligible", "started", "waiting", "favorable", "defavorable", "late", "flagged")
+    },
+}
+DOSSIER_LINE = {
+    "type": "object",
+    "properties": {"dossier_id": INT, "reference": NSTR},
+    "additionalProperties": True,
+}
+SCHEMAS["CampaignProgress"] = {
+    "type": "object",
+    "description": "Avancement de la campagne de prolongation tenue pendant l'année scolaire "
+    "`year` (prolongations pour `year + 1`). Un pôle ne voit que ses dossiers.",
+    "required": ["year", "label", "campaign", "expected", "total", "per_pole", "chunks"],
+    "properties": {
+        "year": INT,
+        "label": {"type": "string", "examples": ["2026-2027"]},
+        "campaign": {
+            "type": ["object", "null"],
+            "description": "null : pas encore ouverte.",
+            "properties": {
+                "state": {"enum": ["ouverte", "cloturee"]},
+                "opened_at": {"type": "string", "format": "date-time"},
+                "opened_by": STR,
+                "opens_on": {"type": "string", "format": "date"},
+                "due_on": {"type": "string", "format": "date"},
+                "closed_at": NDATETIME,
+            },
+        },
+        "expected": {**INT, "description": "Dossiers confiés à la campagne."},
+        "percent": INT,
+        "total": COUNTS,
+        "per_pole": {
+            "type": "array",
+            "items": {"allOf": [COUNTS, {"type": "object", "properties": {"pole": STR}}]},
+        },
+        "waiting_for": {
+            "type": "object",
+            "description": "Tâches ouvertes par partie (eo_school, pole, cpms_eo, parents…).",
+            "additionalProperties": INT,
+        },
+        "chunks": {"type": "object", "properties": {"done": INT, "total": INT}},
+        "problems": {
+            "type": "array",
+            "description": "Dossiers que la campagne n'a pas pu lancer, et pourquoi.",
+            "items": {**DOSSIER_LINE, "properties": {**DOSSIER_LINE["properties"], "message": STR}},
+        },
+        "no_contact": {
+            "type": "array",
+            "description": "Dossiers dont l'école ordinaire n'a pas d'adresse de contact.",
+            "items": {**DOSSIER_LINE, "properties": {**DOSSIER_LINE["properties"], "school": STR}},
+        },
+        "flagged": {"type": "array", "items": DOSSIER_LINE},
+    },
+}
+SCHEMAS["CampaignRunning"] = {
+    "allOf": [
+        _ref("Error"),
+        {
+            "type": "object",
+            "properties": {
+                "error": {"const": "campagne_ouverte"},
+                "progress": _ref("CampaignProgress"),
+            },
+        },
+    ]
+}
+
 RESPONSES = {
     "BadRequest": _json(_ref("Error"), "Requête illisible (corps qui n'est pas un objet JSON)."),
     "Unauthorized": {
@@ -636,6 +709,52 @@ PATHS = {
             "responses": {
                 "201": _json(_ref("Prolongation"), "Prolongation lancée."),
                 **_std("400", "401", "403", "404", "409", "422"),
+            },
+        }
+    },
+    "/campaigns": {
+        "post": {
+            "operationId": "openCampaign",
+            "summary": "Ouvrir maintenant la campagne de prolongation d'une année scolaire",
+            "description": "Administration. La campagne se tient pendant l'année scolaire en "
+            "cours ; ses dossiers sont traités par lots en arrière-plan. 409 (code "
+            "`campagne_ouverte`) si elle est déjà ouverte, avec son avancement ; 422 pour une "
+            "année illisible ou qui n'est pas l'année en cours.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["year"],
+                            "properties": {
+                                "year": {
+                                    "type": ["integer", "string"],
+                                    "examples": [2026, "2026-2027"],
+                                }
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": {
+                    **_json(_ref("CampaignProgress"), "Campagne ouverte."),
+                    "headers": {"Location": {"schema": STR}},
+                },
+                "409": _json(_ref("CampaignRunning"), "Campagne déjà ouverte."),
+                **_std("400", "401", "403", "422"),
+            },
+        }
+    },
+    "/campaigns/{year}": {
+        "get": {
+            "operationId": "getCampaign",
+            "summary": "Avancement de la campagne de prolongation (administration ou pôle)",
+            "parameters": [{"name": "year", "in": "path", "required": True, "schema": INT}],
+            "responses": {
+                "200": _json(_ref("CampaignProgress"), "Avancement."),
+                **_std("401", "403"),
             },
         }
     },

@@ -219,6 +219,23 @@ def seed(factory, n: int) -> float:
     return time.perf_counter() - t0
 
 
+def server_cpu_seconds(factory) -> float:
+    """CPU of the PostgreSQL backends serving this database (the server runs on this host)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    with factory() as session:
+        pids = session.scalars(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).all()
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def chunk_counts(factory) -> tuple[int, int]:
     from engine.models import OutboxMessage
 
@@ -262,6 +279,7 @@ def run_campaign(args, url: str, tmp: Path) -> dict:
         time.sleep(3)
         warm = workers.memory()
         cpu0 = workers.cpu_seconds()
+        pg0 = server_cpu_seconds(factory)
         load0 = os.getloadavg()[0]
         clock.set_today(TODAY)
         t0 = time.perf_counter()
@@ -285,6 +303,7 @@ def run_campaign(args, url: str, tmp: Path) -> dict:
         wall = time.perf_counter() - t0
         end = workers.memory()
         cpu = workers.cpu_seconds() - cpu0
+        pg_cpu = server_cpu_seconds(factory) - pg0
         load = os.getloadavg()[0]
     finally:
         workers.stop()
@@ -300,18 +319,19 @@ def run_campaign(args, url: str, tmp: Path) -> dict:
                 ProcessInstance.process_id == "prolongation_ipt"
             )
         )
-        spans = sorted(
+        spans = [  # in the order the chunks were written (dossier ids ascending)
             (sent - claimed).total_seconds()
             for claimed, sent in session.execute(
-                select(OutboxMessage.claimed_at, OutboxMessage.sent_at).where(
-                    OutboxMessage.kind == "campaign_chunk", OutboxMessage.status == "sent"
-                )
+                select(OutboxMessage.claimed_at, OutboxMessage.sent_at)
+                .where(OutboxMessage.kind == "campaign_chunk", OutboxMessage.status == "sent")
+                .order_by(OutboxMessage.id)
             )
-        )
+        ]
     factory.kw["bind"].dispose()
     return {
         "spans": spans,
         "cpu": cpu,
+        "pg_cpu": pg_cpu,
         "load": (load0, load),
         "wall": wall,
         "open": opened_s,
@@ -447,7 +467,9 @@ def mib(kib: int) -> float:
 
 def report(args, result: dict, floor_rate: float, floor_size: float, procs: int):
     rate = args.n / result["wall"]
-    spans = result["spans"]
+    quarter = max(len(result["spans"]) // 4, 1)
+    first, last = result["spans"][:quarter], result["spans"][-quarter:]
+    spans = sorted(result["spans"])
     print(
         f"\n== campaign: N = {args.n}, {args.workers} worker(s) ({args.pool}), chunks of "
         f"{args.chunk} ({result['chunks']}), PostgreSQL + Redis"
@@ -465,8 +487,18 @@ def report(args, result: dict, floor_rate: float, floor_size: float, procs: int)
             f"{spans[0]:.2f} / {spans[len(spans) // 2]:.2f} / {spans[-1]:.2f} s" if spans else "—",
         ),
         (
+            "median chunk time, first / last quarter",
+            f"{sorted(first)[len(first) // 2]:.2f} / {sorted(last)[len(last) // 2]:.2f} s"
+            if spans
+            else "—",
+        ),
+        (
             "worker CPU per dossier (user + sys)",
             f"{result['cpu'] / args.n * 1000:.1f} ms",
+        ),
+        (
+            "PostgreSQL CPU per dossier (its backends)",
+            f"{result['pg_cpu'] / args.n * 1000:.1f} ms",
         ),
         ("machine load average at start / end", "{:.1f} / {:.1f}".format(*result["load"])),
         ("state size (campaign / floor)", f"{result['state_size']:.0f} / {floor_size:.0f} B"),

@@ -16,9 +16,12 @@ from engine.config import Settings
 from engine.db import Base, make_engine, make_session_factory
 
 PG_URL = os.environ.get("IPT_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("IPT_TEST_REDIS_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 BROWSER = os.environ.get("IPT_BROWSER") or "/usr/bin/chromium"
 collect_ignore = [] if os.path.exists(BROWSER) else ["browser"]
+if not (PG_URL and REDIS_URL):
+    collect_ignore.append("workers")
 
 
 def pytest_report_header(config):
@@ -27,8 +30,13 @@ def pytest_report_header(config):
         if PG_URL
         else "IPT: PostgreSQL group left out (IPT_TEST_DATABASE_URL not set); SQLite only."
     ]
-    if collect_ignore:
+    if "browser" in collect_ignore:
         lines.append(f"IPT: browser group left out ({BROWSER} not found).")
+    if "workers" in collect_ignore:
+        lines.append(
+            "IPT: workers group (real Celery on Redis + PostgreSQL) left out "
+            "(IPT_TEST_DATABASE_URL and IPT_TEST_REDIS_URL not both set)."
+        )
     return lines
 
 

@@ -37,19 +37,26 @@ def _sync_clock(**_kw):
             clockstore.sync(session)
 
 
-@app.task(name="ipt.relay", ignore_result=True)
-def relay() -> int:
-    """Hand the due outbox rows to the workers (marked offered only once the broker took them)."""
-    runtime, factory = runtime_and_factory()
+def relay_with(factory, send) -> int:
+    """Hand the due outbox rows to `send(job_id)`; they are marked offered only once the broker
+    took them all (if it is down, `send` raises, nothing is marked, the next relay tries again)."""
     with factory() as session:
         due = outbox.due_for_offer(session)
         sent = []
-        for job_id, _kind in due:
-            deliver.apply_async((job_id,), retry=False)
-            sent.append(job_id)
-        outbox.mark_offered(session, sent)
-        session.commit()
+        try:
+            for job_id, _kind in due:
+                send(job_id)
+                sent.append(job_id)
+        finally:
+            outbox.mark_offered(session, sent)
+            session.commit()
     return len(sent)
+
+
+@app.task(name="ipt.relay", ignore_result=True)
+def relay() -> int:
+    _runtime, factory = runtime_and_factory()
+    return relay_with(factory, lambda job_id: deliver.apply_async((job_id,), retry=False))
 
 
 @app.task(name="ipt.deliver", ignore_result=True)
@@ -63,5 +70,7 @@ def tick() -> dict:
     runtime, factory = runtime_and_factory()
     report = daily.tick(factory, runtime)
     if report:
-        log.warning("tick : %s", report)
+        from engine.clock import clock
+
+        log.warning("tick du %s : %s", clock.today().isoformat(), report)
     return report

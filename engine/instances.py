@@ -90,26 +90,31 @@ def sync_tasks(session, runtime, instance, workflow, definition, dossier) -> lis
     for tid, task in ready.items():
         if tid in existing:
             continue
-        info = definition.user_tasks[task.task_spec.bpmn_id]
-        row = HumanTask(
-            id=tid,
-            instance_id=instance.id,
-            dossier_id=dossier.id,
-            bpmn_id=info.bpmn_id,
-            name=info.name,
-            lane=info.lane,
-            party=info.party,
-            organisation_id=organisation_for(info.party, dossier),
-            roles=",".join(info.roles),
-            form=info.form_file,
-            stage=info.stage,
-            state="open",
-            created_at=clock.now(),
-        )
+        row = HumanTask(**task_values(definition, task, instance.id, dossier))
         timers.schedule_task(session, runtime, row, dossier.level)
         session.add(row)
         opened.append(row)
     return opened
+
+
+def task_values(definition, task, instance_id, dossier) -> dict:
+    """The open-task row of a ready user task (without its due date)."""
+    info = definition.user_tasks[task.task_spec.bpmn_id]
+    return {
+        "id": str(task.id),
+        "instance_id": instance_id,
+        "dossier_id": dossier.id,
+        "bpmn_id": info.bpmn_id,
+        "name": info.name,
+        "lane": info.lane,
+        "party": info.party,
+        "organisation_id": organisation_for(info.party, dossier),
+        "roles": ",".join(info.roles),
+        "form": info.form_file,
+        "stage": info.stage,
+        "state": "open",
+        "created_at": clock.now(),
+    }
 
 
 def completed_ids(workflow) -> set:

@@ -24,7 +24,7 @@ from engine.background.outbox import wall_now
 from engine.clock import clock
 from engine.context import Actor
 from engine.dossiers import prolongations
-from engine.errors import Forbidden, IPTError, NotFound, RuleViolation, ValidationFailed
+from engine.errors import Forbidden, RuleViolation, ValidationFailed
 from engine.models import (
     Campaign,
     Dossier,
@@ -163,8 +163,6 @@ def run_chunk(session_factory, runtime, job) -> str:
     completion: a crash rolls the chunk back and the sweeper offers it again."""
     year = job.payload["year"]
     actor = actor_for(year)
-    created = existing = 0
-    problems = []
     with session_factory() as session:
         # First write of the transaction: on SQLite it opens the real transaction, so the
         # savepoints of ensure_prolongation nest inside it and a crash rolls the chunk back.
@@ -174,20 +172,9 @@ def run_chunk(session_factory, runtime, job) -> str:
             .values(claimed_at=wall_now())
             .execution_options(synchronize_session=False)
         )
-        for dossier_id in job.payload["dossier_ids"]:
-            try:
-                _, new = prolongations.ensure_prolongation(
-                    session, runtime, actor, dossier_id, year + 1
-                )
-            except (RuleViolation, NotFound) as err:
-                problems.append({"dossier_id": dossier_id, "message": err.message})
-                continue
-            except IPTError as err:
-                problems.append({"dossier_id": dossier_id, "message": err.message})
-                continue
-            created += new
-            existing += not new
-        result = {"created": created, "existing": existing, "problems": problems}
+        result = prolongations.start_batch(
+            session, runtime, actor, job.payload["dossier_ids"], year + 1
+        )
         done = session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == job.id, OutboxMessage.status == "claimed")

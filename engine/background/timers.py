@@ -22,27 +22,32 @@ def midnight(day: dt.date) -> dt.datetime:
 
 def schedule_task(session, runtime, row, level: str | None) -> None:
     """Set `row.due_date` and write its reminder timers (called as the task row is created)."""
+    row.due_date, points = plan(runtime, row.id, row.dossier_id, row.bpmn_id, row.stage, level)
+    for values in points:
+        session.add(Timer(**values))
+
+
+def plan(runtime, task_id, dossier_id, bpmn_id, stage, level) -> tuple[dt.date, list[dict]]:
+    """(due date, the timer rows) of a task opening today."""
     today = clock.today()
-    row.due_date = runtime.schedule.due_date(row.bpmn_id, row.stage, level, today)
+    due = runtime.schedule.due_date(bpmn_id, stage, level, today)
     points = [
-        (f"J-{d}", "reminder", row.due_date - dt.timedelta(days=d))
-        for d in runtime.settings.reminder_days
+        (f"J-{d}", "reminder", due - dt.timedelta(days=d)) for d in runtime.settings.reminder_days
     ]
-    points.append(("retard", "late", row.due_date + dt.timedelta(days=1)))
-    for label, kind, day in points:
-        if day <= today:
-            continue
-        session.add(
-            Timer(
-                key=f"task:{row.id}:{label}",
-                kind=kind,
-                dossier_id=row.dossier_id,
-                human_task_id=row.id,
-                fire_at=midnight(day),
-                state="pending",
-                payload={"point": label, "due_date": row.due_date.isoformat()},
-            )
-        )
+    points.append(("retard", "late", due + dt.timedelta(days=1)))
+    return due, [
+        {
+            "key": f"task:{task_id}:{label}",
+            "kind": kind,
+            "dossier_id": dossier_id,
+            "human_task_id": task_id,
+            "fire_at": midnight(day),
+            "state": "pending",
+            "payload": {"point": label, "due_date": due.isoformat()},
+        }
+        for label, kind, day in points
+        if day > today
+    ]
 
 
 def claim_due(session, day: dt.date, limit: int | None = None) -> list[Timer]:

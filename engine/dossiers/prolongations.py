@@ -7,14 +7,27 @@ crash, leaves exactly one prolongation per dossier and year.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from engine import audit, calendar, instances
+from engine.background import timers
 from engine.clock import clock
 from engine.dossiers import access, parent_links, stops, years
 from engine.errors import Forbidden, NotFound, RuleViolation
-from engine.models import Dossier, Prolongation, StageContent
+from engine.models import (
+    AuditEvent,
+    Dossier,
+    HumanTask,
+    ProcessInstance,
+    Prolongation,
+    SchoolYearRecord,
+    StageContent,
+    StopRequest,
+    Timer,
+)
+from engine.specs import serializer
 
 PROCESS_ID = "prolongation_ipt"
 STARTERS = {"coordonnateur", "direction", "delegue"}  # the dossier's pôle (or the administration)
@@ -107,9 +120,18 @@ def find(session, dossier_id, year) -> Prolongation | None:
 
 
 def _check(session, dossier, year):
+    _check_facts(
+        dossier,
+        year,
+        stop_pending=stops.pending(session, dossier) is not None,
+        last_ipt_year=years.current_ipt_year(session, dossier),
+    )
+
+
+def _check_facts(dossier, year, *, stop_pending: bool, last_ipt_year: int | None):
     if dossier.status != "ipt_en_place":
         raise RuleViolation("Seul un dossier dont l'IPT est en place peut être prolongé.")
-    if stops.pending(session, dossier) is not None:
+    if stop_pending:
         raise RuleViolation(
             "Une demande d'arrêt est en cours de concertation : la prolongation attend son issue."
         )
@@ -118,13 +140,175 @@ def _check(session, dossier, year):
             f"Une prolongation se demande pendant l'année scolaire pour l'année suivante : "
             f"{calendar.label(next_year())} (pas {calendar.label(year)})."
         )
-    last = years.current_ipt_year(session, dossier)
-    if last is not None and last >= year:
+    if last_ipt_year is not None and last_ipt_year >= year:
         raise RuleViolation(f"L'IPT est déjà en place pour {calendar.label(year)}.")
     if dossier.ipt_start_date and dossier.ipt_start_date > calendar.last_day(year - 1):
         raise RuleViolation(
             f"L'IPT commence le {dossier.ipt_start_date:%d/%m/%Y} : sa première année n'est pas finie."
         )
+
+
+def _start_data(dossier, protocol_data, year) -> dict:
+    return {
+        "niveau": dossier.level or "fondamental",
+        "avis_cpms_eo_requis": bool(protocol_data and protocol_data.get("avis_cpms_eo_requis")),
+        "current_year": year - 1,
+        "next_year": year,
+        "ipt_entry_date": (dossier.ipt_entry_date or dossier.ipt_start_date).isoformat(),
+    }
+
+
+def start_batch(session, runtime, actor, dossier_ids, year) -> dict:
+    """The campaign's path for a chunk: the same checks, rows and audit as
+    `ensure_prolongation`, with the chunk's facts read in five queries and its rows written in
+    bulk. A dossier the bulk path does not take (a task for the parents at once, a prolongation
+    started meanwhile by someone else) goes through `ensure_prolongation`.
+    Returns {'created', 'existing', 'problems': [{dossier_id, message}]}."""
+    ids = list(dict.fromkeys(dossier_ids))
+    dossiers = {d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(ids)))}
+    existing = set(
+        session.scalars(
+            select(Prolongation.dossier_id).where(
+                Prolongation.dossier_id.in_(ids), Prolongation.school_year == year
+            )
+        )
+    )
+    stopping = set(
+        session.scalars(
+            select(StopRequest.dossier_id).where(
+                StopRequest.dossier_id.in_(ids), StopRequest.status == "en_cours"
+            )
+        )
+    )
+    last_years = dict(
+        session.execute(
+            select(SchoolYearRecord.dossier_id, func.max(SchoolYearRecord.school_year))
+            .where(SchoolYearRecord.dossier_id.in_(ids), SchoolYearRecord.in_ipt.is_(True))
+            .group_by(SchoolYearRecord.dossier_id)
+        ).all()
+    )
+    protocols = {}
+    for dossier_id, data in session.execute(
+        select(StageContent.dossier_id, StageContent.data)
+        .where(StageContent.dossier_id.in_(ids), StageContent.kind == "protocole")
+        .order_by(StageContent.id)
+    ):
+        protocols[dossier_id] = data  # the latest version wins
+    result = {"created": 0, "existing": 0, "problems": []}
+    definition = runtime.library.current[PROCESS_ID]
+    version_id = runtime.library.current_version_id(PROCESS_ID)
+    built, one_by_one = [], []
+    for dossier_id in ids:
+        dossier = dossiers.get(dossier_id)
+        if dossier is None:
+            result["problems"].append(
+                {"dossier_id": dossier_id, "message": "Ce dossier n'existe pas."}
+            )
+            continue
+        if dossier_id in existing:
+            result["existing"] += 1
+            continue
+        try:
+            _check_facts(
+                dossier,
+                year,
+                stop_pending=dossier_id in stopping,
+                last_ipt_year=last_years.get(dossier_id),
+            )
+        except RuleViolation as err:
+            result["problems"].append({"dossier_id": dossier_id, "message": err.message})
+            continue
+        workflow = serializer.new_workflow(definition)
+        workflow.get_tasks(state=TaskState.READY)[0].data.update(
+            _start_data(dossier, protocols.get(dossier_id), year)
+        )
+        instances.run_engine(workflow, dossier, "démarrage")
+        ready = instances.ready_user_tasks(workflow)
+        if any(definition.user_tasks[t.task_spec.bpmn_id].party == "parents" for t in ready):
+            one_by_one.append(dossier_id)  # their personal link is issued on the way
+            continue
+        built.append((dossier, workflow, ready))
+    if built:
+        try:
+            with session.begin_nested():
+                _insert_built(session, runtime, actor, definition, version_id, built, year)
+            result["created"] += len(built)
+        except IntegrityError:  # a prolongation started meanwhile: take them one by one
+            one_by_one += [d.id for d, _w, _r in built]
+    for dossier_id in one_by_one:
+        try:
+            _row, new = ensure_prolongation(session, runtime, actor, dossier_id, year)
+        except RuleViolation as err:
+            result["problems"].append({"dossier_id": dossier_id, "message": err.message})
+            continue
+        result["created" if new else "existing"] += 1
+    return result
+
+
+def _insert_built(session, runtime, actor, definition, version_id, built, year):
+    now = clock.now()
+    instance_ids = session.scalars(
+        insert(ProcessInstance).returning(ProcessInstance.id, sort_by_parameter_order=True),
+        [
+            {
+                "dossier_id": dossier.id,
+                "process_id": PROCESS_ID,
+                "spec_version_id": version_id,
+                "state": serializer.dumps(workflow),
+                "serializer_version": serializer.SERIALIZER_VERSION,
+                "status": "completed" if workflow.completed else "running",
+                "revision": 1,
+                "updated_at": now,
+            }
+            for dossier, workflow, _ready in built
+        ],
+    ).all()
+    session.execute(
+        insert(Prolongation),
+        [
+            {
+                "dossier_id": dossier.id,
+                "school_year": year,
+                "instance_id": instance_id,
+                "status": "en_cours",
+                "started_at": now,
+                "started_by_label": actor.label,
+            }
+            for (dossier, _w, _r), instance_id in zip(built, instance_ids, strict=True)
+        ],
+    )
+    tasks, timer_rows, events = [], [], []
+    for (dossier, _workflow, ready), instance_id in zip(built, instance_ids, strict=True):
+        for task in ready:
+            values = instances.task_values(definition, task, instance_id, dossier)
+            values["due_date"], points = timers.plan(
+                runtime, values["id"], dossier.id, values["bpmn_id"], values["stage"], dossier.level
+            )
+            tasks.append(values)
+            timer_rows += points
+        events.append(
+            {
+                "dossier_id": dossier.id,
+                "at": now,
+                "actor_user_id": actor.user_id,
+                "actor_label": actor.label,
+                "action": "prolongation_lancee",
+                "summary": _launched(year, dossier.level or "fondamental"),
+                "detail": {},
+            }
+        )
+    session.execute(insert(HumanTask), tasks)
+    if timer_rows:
+        session.execute(insert(Timer), timer_rows)
+    session.execute(insert(AuditEvent), events)
+
+
+def _launched(year, level) -> str:
+    return (
+        f"Prolongation pour {calendar.label(year)} lancée : avis de l'"
+        f"{'équipe éducative' if level == 'fondamental' else 'conseil de classe'} "
+        "élargi au pôle demandé (R-PROL-1)."
+    )
 
 
 def _start(session, runtime, actor, dossier, year) -> Prolongation:
@@ -133,13 +317,7 @@ def _start(session, runtime, actor, dossier, year) -> Prolongation:
         .where(StageContent.dossier_id == dossier.id, StageContent.kind == "protocole")
         .order_by(StageContent.id.desc())
     )
-    start = {
-        "niveau": dossier.level or "fondamental",
-        "avis_cpms_eo_requis": bool(protocol and protocol.data.get("avis_cpms_eo_requis")),
-        "current_year": year - 1,
-        "next_year": year,
-        "ipt_entry_date": (dossier.ipt_entry_date or dossier.ipt_start_date).isoformat(),
-    }
+    start = _start_data(dossier, protocol.data if protocol else None, year)
     row = Prolongation(
         dossier_id=dossier.id,
         school_year=year,
@@ -156,13 +334,7 @@ def _start(session, runtime, actor, dossier, year) -> Prolongation:
     opened = instances.sync_tasks(session, runtime, instance, workflow, definition, dossier)
     parent_links.notify(session, runtime, actor, dossier, opened)
     audit.record(
-        session,
-        actor,
-        "prolongation_lancee",
-        f"Prolongation pour {calendar.label(year)} lancée : avis de l'"
-        f"{'équipe éducative' if start['niveau'] == 'fondamental' else 'conseil de classe'} "
-        "élargi au pôle demandé (R-PROL-1).",
-        dossier.id,
+        session, actor, "prolongation_lancee", _launched(year, start["niveau"]), dossier.id
     )
     return row
 

@@ -440,16 +440,16 @@ def test_a_crash_halfway_through_a_chunk_loses_and_duplicates_nothing(
 ):
     from engine.dossiers import prolongations
 
-    real = prolongations.ensure_prolongation
+    real = prolongations._insert_built
     calls = {"n": 0}
 
     def crashing(*a, **kw):
         calls["n"] += 1
-        if calls["n"] == 8:  # in the middle of the second chunk
+        real(*a, **kw)
+        if calls["n"] == 2:  # the second chunk's rows are written, not yet committed
             raise SystemExit("worker killed")
-        return real(*a, **kw)
 
-    monkeypatch.setattr(prolongations, "ensure_prolongation", crashing)
+    monkeypatch.setattr(prolongations, "_insert_built", crashing)
     clock.set_today(OPENS)
     with session_factory() as s:
         campaigns.open_campaign(s, rt, 2026, "test")
@@ -457,7 +457,7 @@ def test_a_crash_halfway_through_a_chunk_loses_and_duplicates_nothing(
     with pytest.raises(SystemExit):
         daily.drain(session_factory, rt)
     assert db_session.scalar(select(func.count(Prolongation.id))) == 5  # chunk 2 rolled back
-    monkeypatch.setattr(prolongations, "ensure_prolongation", real)
+    monkeypatch.setattr(prolongations, "_insert_built", real)
     with session_factory() as s:
         assert outbox.sweep(s, timeout_seconds=0) == 1  # the abandoned chunk is offered again
         s.commit()

@@ -170,6 +170,7 @@ def test_redis_unreachable_the_web_keeps_working_and_the_jobs_run_when_it_is_bac
         )
         for recipient in pending.values():
             assert len(smtp.recorder.to(recipient)) == 1
+    web.extensions["ipt_session_factory"].kw["bind"].dispose()
 
 
 def test_beat_restarted_twice_the_same_day_opens_the_campaign_once_and_sends_each_digest_once(

@@ -32,6 +32,13 @@ def _date(env, name):
         raise ConfigError(f"Réglage {name} : « {raw} » n'est pas une date AAAA-MM-JJ.") from None
 
 
+def _choice(env, name, allowed):
+    raw = env.get(name) or allowed[0]
+    if raw not in allowed:
+        raise ConfigError(f"Réglage {name} : « {raw} » (valeurs : {', '.join(allowed)}).")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -46,6 +53,10 @@ class Settings:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     max_text_length: int = 5000
+    storage_dir: Path | None = None  # IPT_STORAGE_DIR: documents, outside the web root
+    max_upload_mb: int = 10
+    retention_years: int = 10  # how long the pupil file's documents are kept after the IPT ends
+    documents_render: str = "now"  # now | deferred (rendered on first use, or by a worker)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -66,6 +77,10 @@ class Settings:
             login_max_failures=_int(env, "IPT_LOGIN_MAX_FAILURES", 5),
             login_lock_minutes=_int(env, "IPT_LOGIN_LOCK_MINUTES", 15),
             max_text_length=_int(env, "IPT_MAX_TEXT_LENGTH", 5000),
+            storage_dir=Path(env.get("IPT_STORAGE_DIR") or instance / "documents"),
+            max_upload_mb=_int(env, "IPT_MAX_UPLOAD_MB", 10),
+            retention_years=_int(env, "IPT_DOCUMENT_RETENTION_YEARS", 10),
+            documents_render=_choice(env, "IPT_DOCUMENTS_RENDER", ("now", "deferred")),
         )
 
     def resolved_secret_key(self) -> str:

@@ -4,6 +4,7 @@ from engine.db import Base
 from engine.models.audit import AuditEvent, OutboxMessage
 from engine.models.auth import ApiToken, LoginThrottle, ParentLink
 from engine.models.directory import Membership, Organisation, PoleTie, User
+from engine.models.documents import Attachment, GeneratedDocument
 from engine.models.dossiers import (
     ConcertationMeeting,
     Decision,
@@ -25,6 +26,8 @@ __all__ = [
     "ApiToken",
     "LoginThrottle",
     "ParentLink",
+    "Attachment",
+    "GeneratedDocument",
     "Membership",
     "Organisation",
     "PoleTie",

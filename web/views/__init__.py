@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 
 from web.views import (
     auth,
+    documents,
     dossiers,
     evaluation,
     parents,
@@ -32,6 +33,7 @@ def register_blueprints(app):
         stops.bp,
         evaluation.bp,
         prolongations.bp,
+        documents.bp,
     ):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)

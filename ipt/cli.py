@@ -78,10 +78,13 @@ def documents_purge(dry_run):
 
     try:
         runtime, factory = build_runtime()
-        with factory() as session:
-            lines = purge(session, runtime.settings, dry_run=dry_run)
-            if not dry_run:
-                session.commit()
+        try:
+            with factory() as session:
+                lines = purge(session, runtime.settings, dry_run=dry_run)
+                if not dry_run:
+                    session.commit()
+        finally:
+            factory.kw["bind"].dispose()
     except IPTError as err:
         _fail(err)
     for line in lines:

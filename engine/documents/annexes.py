@@ -78,28 +78,46 @@ def _all_favorable(*decisions) -> bool:
     return all(d is not None and d.value == "favorable" for d in decisions)
 
 
-def ready(session, dossier) -> list[Occurrence]:
-    """Every occurrence whose stage's facts are complete now (annex 6 excepted)."""
+def ready(session, dossier, stage: str | None = None) -> list[Occurrence]:
+    """Every occurrence whose stage's facts are complete now (annex 6 excepted); with `stage`,
+    only the annexes a task of that stage can complete (a few queries per completed task)."""
+    groups = STAGE_GROUPS.get(stage, ()) if stage else {f for g in STAGE_GROUPS.values() for f in g}
     out = []
+    for group in sorted(groups, key=lambda f: f.__name__):
+        out.extend(group(session, dossier))
+    return out
+
+
+def _proposition(session, dossier) -> list[Occurrence]:
     c = content
-    avis = [c.current(session, dossier, "proposition", p) for p in ("cc_es", "parents", "cpms_es")]
+    avis = c.current_many(session, dossier, "proposition", ("cc_es", "parents", "cpms_es"))
     if all(avis):  # R-PROP-2: the three avis, favorable or not
-        out.append(Occurrence(1, sources=_ids(*avis)))
-    for annex, stage in ((4, "projet"), (5, "protocole")):
-        accords = [
-            c.current(session, dossier, stage, p, kind="accord")
-            for p in ("eo_school", "pole", "parents")
-        ]
-        text = c.latest_content(session, dossier, stage)
-        if text is not None and _all_favorable(*accords):  # R-PROJ-3, R-PROT-2
-            out.append(
-                Occurrence(annex, sources=[f"content:{text.id}", *_ids(*accords)], content=text)
-            )
-    first = c.latest_content(session, dossier, "declaration", "declarer_protocole")
+        return [Occurrence(1, sources=_ids(*avis))]
+    return []
+
+
+def _accorded(annex, stage):
+    def occurrences(session, dossier) -> list[Occurrence]:
+        accords = content.current_many(
+            session, dossier, stage, ("eo_school", "pole", "parents"), kind="accord"
+        )
+        if not _all_favorable(*accords):  # R-PROJ-3, R-PROT-2
+            return []
+        text = content.latest_content(session, dossier, stage)
+        if text is None:
+            return []
+        return [Occurrence(annex, sources=[f"content:{text.id}", *_ids(*accords)], content=text)]
+
+    occurrences.__name__ = f"_annex_{annex}"
+    return occurrences
+
+
+def _declarations(session, dossier) -> list[Occurrence]:
+    out = []
+    first = content.latest_content(session, dossier, "declaration", "declarer_protocole")
     if first is not None:  # R-PROT-6
         out.append(Occurrence(2, sources=[f"content:{first.id}"], content=first))
-    out.extend(_prolongation_occurrences(session, dossier))
-    change = c.latest_content(session, dossier, "declaration", "declarer_changement")
+    change = content.latest_content(session, dossier, "declaration", "declarer_changement")
     if change is not None:  # R-PROL-5: a new partner is declared as a prolongation
         out.append(
             Occurrence(
@@ -110,13 +128,18 @@ def ready(session, dossier) -> list[Occurrence]:
                 content=change,
             )
         )
+    return out
+
+
+def _stops(session, dossier) -> list[Occurrence]:
+    out = []
     for stop in session.scalars(
         select(StopRequest).where(
             StopRequest.dossier_id == dossier.id, StopRequest.status == "acceptee"
         )
     ):
         accords = [
-            c.of_instance(session, dossier, stop.instance_id, p)
+            content.of_instance(session, dossier, stop.instance_id, p)
             for p in ("pole", "eo_school", "parents")
         ]
         out.append(
@@ -162,6 +185,16 @@ def _prolongation_occurrences(session, dossier) -> list[Occurrence]:
     return out
 
 
+STAGE_GROUPS = {
+    "proposition": (_proposition,),
+    "projet": (_accorded(4, "projet"),),
+    "protocole": (_accorded(5, "protocole"),),
+    "ipt": (_declarations,),
+    "prolongation": (_prolongation_occurrences,),
+    "arret": (_stops,),
+}
+
+
 def digest(sources: list[str]) -> str:
     return hashlib.sha256(",".join(sorted(sources)).encode()).hexdigest()
 
@@ -185,10 +218,11 @@ def latest(session, dossier_id, annex, key) -> GeneratedDocument | None:
     )
 
 
-def freeze_completed(session, runtime, actor, dossier) -> list[GeneratedDocument]:
-    """Freeze every annex whose facts just completed (or were corrected since its last version)."""
+def freeze_completed(session, runtime, actor, dossier, stage=None) -> list[GeneratedDocument]:
+    """Freeze every annex whose facts just completed (or were corrected since its last version);
+    `stage`: the completed task's, to look only at the annexes it can complete."""
     made = []
-    for occ in ready(session, dossier):
+    for occ in ready(session, dossier, stage):
         sources = digest(occ.sources)
         last = latest(session, dossier.id, occ.annex, occ.key)
         if last is not None and last.sources == sources:

@@ -67,6 +67,22 @@ def current(session, dossier, stage, party, *, kind=None, year=None) -> Decision
     return session.scalar(stmt.order_by(Decision.id.desc()))
 
 
+def current_many(session, dossier, stage, parties, *, kind=None) -> list[Decision | None]:
+    """`current` for several parties in one query (run after every completed task)."""
+    stmt = select(Decision).where(
+        Decision.dossier_id == dossier.id,
+        Decision.stage == stage,
+        Decision.party.in_(parties),
+        Decision.superseded.is_(False),
+    )
+    if kind:
+        stmt = stmt.where(Decision.kind == kind)
+    latest = {}
+    for row in session.scalars(stmt.order_by(Decision.id)):
+        latest[row.party] = row
+    return [latest.get(p) for p in parties]
+
+
 def of_instance(session, dossier, instance_id, party) -> Decision | None:
     """The current decision of `party` given in one process instance (a stop's accords)."""
     return session.scalar(

@@ -162,7 +162,7 @@ def complete_task(
     facts.RECORDERS[info.record](session, dossier, info, clean, signer, row.id)
     _after_step(session, runtime, actor, instance, workflow, definition, dossier)
     _lifecycle_effects(session, runtime, actor, instance, workflow, decided, dossier)
-    annexes.freeze_completed(session, runtime, actor, dossier)  # §8: a completed stage's annex
+    annexes.freeze_completed(session, runtime, actor, dossier, info.stage)  # §8 pupil file
     audit.record(
         session,
         actor,

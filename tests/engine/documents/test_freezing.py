@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
+from engine.clock import clock
 from engine.documents import annexes
+from engine.dossiers import prolongations
 from engine.models import AuditEvent
 from tests.engine.documents import full
+from tests.engine.driver import Driver
 
 
 def _frozen(drv, d):
@@ -93,8 +98,6 @@ def test_an_annex_whose_stage_has_not_happened_is_not_yet_available(drv_now):
 
 def test_deferred_rendering_renders_once_on_first_use(db_session, settings):
     """IPT_DOCUMENTS_RENDER=deferred (the seam for a worker): facts frozen now, PDF on first use."""
-    from tests.engine.driver import Driver
-
     drv = Driver(db_session, settings)
     assert settings.documents_render == "deferred"
     d = drv.proposition(**full.PUPIL)
@@ -107,3 +110,104 @@ def test_deferred_rendering_renders_once_on_first_use(db_session, settings):
         key,
         digest,
     )
+
+
+def test_R_PROL_5_a_change_of_school_gives_new_versions_and_an_annex_3(db_session, settings):
+    """A prolongation's concertation decides a change of school: the new projet and protocol are
+    new versions of annexes 4 and 5 (the first ones kept); annex 7 of the défavorable avis is
+    frozen once the year is decided; the new partner is declared as a prolongation (annex 3)."""
+    drv = Driver(db_session, settings)
+    d = full.mise_en_place(drv)
+    full.declare_first(drv, d)
+    first_4, first_5 = annexes.find(drv.s, d, 4), annexes.find(drv.s, d, 5)
+    clock.set_today(dt.date(2027, 5, 20))
+    prolongations.start_prolongation(
+        drv.s, drv.runtime, drv.user("coordination.pole@demo.ipt"), d.id, 2027
+    )
+    drv.s.commit()
+    eo1, eo2, day = (
+        "direction.eo.fondamental@demo.ipt",
+        "direction.eo.secondaire@demo.ipt",
+        "2027-05-20",
+    )
+    drv.do(
+        d,
+        "avis_equipe_educative",
+        eo1,
+        {
+            "date_avis": day,
+            "annee_etudes_actuelle": "6e primaire",
+            "annee_etudes_prevue": "1re secondaire",
+            "avis": "defavorable",
+            "justification": "Non.",
+        },
+    )
+    drv.do(
+        d,
+        "avis_pole_prolongation",
+        "coordination.pole@demo.ipt",
+        {"date_avis": day, "avis": "favorable"},
+    )
+    drv.do(
+        d, "avis_cpms_eo_prolongation", "cpms.eo@demo.ipt", {"date_avis": day, "avis": "favorable"}
+    )
+    drv.do(d, "signature_parents_annexe7", drv.parent(d), {"date_accord": day, "avis": "favorable"})
+    assert annexes.find(drv.s, d, 7).facts["body"]["value"] == "defavorable"
+    drv.do(
+        d,
+        "concertation_prolongation",
+        eo1,
+        {"date_decision": day, "decision": "changement_ecole", "positions": "Autre école du pôle."},
+    )
+    drv.do(
+        d,
+        "choisir_ecole",
+        "direction.es@demo.ipt",
+        {"ecole_eo": "2002", "accord_parents": True, "date_demande": day},
+    )
+    drv.do(
+        d, "reponse_eo", eo2, {"reponse": "accepte", "date_reponse": day, "concertation_pole": True}
+    )
+    drv.do(
+        d,
+        "rediger_projet",
+        "coordination.pole@demo.ipt",
+        {"date_concertation": day, "besoins_eleve": "B.", "objectifs": "O.", "amenagements": "A."},
+    )
+    drv.do(d, "projet_cc_es", "direction.es@demo.ipt", {"date_avis": day, "avis": "favorable"})
+    drv.do(d, "projet_cc_eo", eo2, {"date_avis": day, "avis": "favorable"})
+    for bpmn_id, who in (
+        ("accord_projet_eo", eo2),
+        ("accord_projet_pole", "direction.pole@demo.ipt"),
+        ("accord_projet_parents", drv.parent(d)),
+    ):
+        drv.do(d, bpmn_id, who, {"date_accord": day, "avis": "favorable"})
+    drv.do(
+        d,
+        "rediger_protocole",
+        "coordination.pole@demo.ipt",
+        {**drv.PROTOCOLE, "avis_cpms_eo_requis": False},
+    )
+    for bpmn_id, who in (
+        ("signer_protocole_eo", eo2),
+        ("signer_protocole_pole", "direction.pole@demo.ipt"),
+        ("signer_protocole_parents", drv.parent(d)),
+    ):
+        drv.do(d, bpmn_id, who, {"date_accord": day, "avis": "favorable"})
+    drv.do(
+        d,
+        "declarer_changement",
+        "coordination.pole@demo.ipt",
+        {"date_declaration": day, "declaration_honneur": True},
+    )
+    v4, v5 = annexes.versions(drv.s, d.id, 4), annexes.versions(drv.s, d.id, 5)
+    assert [v.version for v in v4] == [1, 2] and [v.version for v in v5] == [1, 2]
+    assert (v4[0].facts_sha256, v5[0].facts_sha256) == (first_4.facts_sha256, first_5.facts_sha256)
+    assert v4[0].facts["eo_school"]["fase"] == "2001" and v4[1].facts["eo_school"]["fase"] == "2002"
+    (three,) = annexes.versions(drv.s, d.id, 3)
+    assert three.school_year == 2027 and three.occurrence.startswith("changement-")
+    assert (three.facts["previous"]["eo_name"], three.facts["current"]["eo_fase"]) == (
+        "École communale du Centre",
+        "2002",
+    )
+    assert [v.version for v in annexes.versions(drv.s, d.id, 2)] == [1]  # first IPT only

@@ -47,6 +47,13 @@ def _days(env, name, default):
     return days
 
 
+def _choice(env, name, allowed):
+    raw = env.get(name) or allowed[0]
+    if raw not in allowed:
+        raise ConfigError(f"Réglage {name} : « {raw} » (valeurs : {', '.join(allowed)}).")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -76,6 +83,10 @@ class Settings:
     campaign_chunk_size: int = 200
     job_claim_timeout: int = 300  # seconds before a claimed job is offered again
     clock_adjustable: bool = False  # demo: the product date is shared through the database
+    storage_dir: Path | None = None  # IPT_STORAGE_DIR: documents, outside the web root
+    max_upload_mb: int = 10
+    retention_years: int = 10  # how long the pupil file's documents are kept after the IPT ends
+    documents_render: str = "now"  # now | deferred (rendered on first use, or by a worker)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -111,6 +122,10 @@ class Settings:
             job_claim_timeout=_int(env, "IPT_JOB_CLAIM_TIMEOUT", 300),
             clock_adjustable=(env.get("IPT_CLOCK_ADJUSTABLE") or "").lower()
             in ("1", "true", "oui"),
+            storage_dir=Path(env.get("IPT_STORAGE_DIR") or instance / "documents"),
+            max_upload_mb=_int(env, "IPT_MAX_UPLOAD_MB", 10),
+            retention_years=_int(env, "IPT_DOCUMENT_RETENTION_YEARS", 10),
+            documents_render=_choice(env, "IPT_DOCUMENTS_RENDER", ("now", "deferred")),
         )
 
     def resolved_secret_key(self) -> str:

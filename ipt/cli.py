@@ -63,6 +63,35 @@ def directory_import(file):
 
 
 @main.group()
+def documents():
+    """Dossier de l'élève : annexes et pièces (§8)."""
+
+
+@documents.command("purge")
+@click.option(
+    "--dry-run", is_flag=True, help="Affiche ce qui serait supprimé, sans rien supprimer."
+)
+def documents_purge(dry_run):
+    """Supprime les fichiers conservés au-delà de IPT_DOCUMENT_RETENTION_YEARS après la fin de l'IPT."""
+    from engine.bootstrap import build_runtime
+    from engine.documents.retention import purge
+
+    try:
+        runtime, factory = build_runtime()
+        try:
+            with factory() as session:
+                lines = purge(session, runtime.settings, dry_run=dry_run)
+                if not dry_run:
+                    session.commit()
+        finally:
+            factory.kw["bind"].dispose()
+    except IPTError as err:
+        _fail(err)
+    for line in lines:
+        click.echo(line)
+
+
+@main.group()
 def processes():
     """Diagrammes BPMN, tables DMN et formulaires."""
 

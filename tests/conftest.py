@@ -7,6 +7,9 @@ import os
 import uuid
 
 os.environ.setdefault("IPT_PASSWORD_HASH", "fast")  # before engine.auth is imported
+# Annex PDFs are frozen as facts at once but rendered on first use (~0.3 s each otherwise, in
+# every test that drives a dossier); tests/engine/documents render them immediately.
+os.environ.setdefault("IPT_DOCUMENTS_RENDER", "deferred")
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -84,6 +87,7 @@ def settings(tmp_path, db_url):
             "IPT_DATABASE_URL": db_url,
             "IPT_INSTANCE_DIR": str(tmp_path / "instance"),
             "IPT_SECRET_KEY": "test-secret",
+            "IPT_DOCUMENTS_RENDER": os.environ["IPT_DOCUMENTS_RENDER"],
         }
     )
 

@@ -34,6 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.extensions["ipt_runtime"] = runtime
     app.extensions["ipt_session_factory"] = session_factory
+    from web.views.documents import upload_limit
+
+    app.before_request(upload_limit)  # before CSRF, which parses the form
     csrf.init_app(app)
 
     from web import db, errors

@@ -79,6 +79,8 @@ def record_decision(session, dossier, info, data, signer, task_id):
     session.add(decision)
     if info.stage == "prolongation" and info.decision_party in ("ee_eo", "cc_eo"):
         inform_cpms_eo(session, dossier, decision)
+        # annex 7 prints the years of study given with this avis (R-PROL-4)
+        _content(session, dossier, "avis_prolongation", data, signer, task_id)
     return decision
 
 
@@ -227,7 +229,13 @@ CONTENT_RECORDS = {
     "content_proposition_autre": "proposition_autre",
     "content_concertation_prolongation": "concertation_prol",
 }
-CONTENT_KINDS = ("projet", "protocole", "declaration", *CONTENT_RECORDS.values())
+CONTENT_KINDS = (
+    "projet",
+    "protocole",
+    "declaration",
+    "avis_prolongation",
+    *CONTENT_RECORDS.values(),
+)
 
 RECORDERS = {
     **{record: _content_recorder(kind) for record, kind in CONTENT_RECORDS.items()},

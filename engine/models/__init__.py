@@ -5,6 +5,7 @@ from engine.models.audit import AuditEvent, OutboxMessage
 from engine.models.auth import ApiToken, LoginThrottle, ParentLink
 from engine.models.background import Campaign, ClockSetting, DailyRun, ReminderDigest, Timer
 from engine.models.directory import Membership, Organisation, PoleTie, User
+from engine.models.documents import Attachment, GeneratedDocument
 from engine.models.dossiers import (
     ConcertationMeeting,
     Decision,
@@ -31,6 +32,8 @@ __all__ = [
     "ApiToken",
     "LoginThrottle",
     "ParentLink",
+    "Attachment",
+    "GeneratedDocument",
     "Membership",
     "Organisation",
     "PoleTie",

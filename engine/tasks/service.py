@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, instances
 from engine.clock import as_utc, clock
+from engine.documents import annexes
 from engine.dossiers import access, facts, parent_links, progress, prolongations, stops, years
 from engine.dossiers.facts import Signer
 from engine.errors import (
@@ -161,6 +162,7 @@ def complete_task(
     facts.RECORDERS[info.record](session, dossier, info, clean, signer, row.id)
     _after_step(session, runtime, actor, instance, workflow, definition, dossier)
     _lifecycle_effects(session, runtime, actor, instance, workflow, decided, dossier)
+    annexes.freeze_completed(session, runtime, actor, dossier, info.stage)  # §8 pupil file
     audit.record(
         session,
         actor,

@@ -11,4 +11,4 @@ from web import csrf
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api_bp)
 
-from web.api import auth, campaigns, dossiers, openapi, tasks  # noqa: E402,F401  (routes on api_bp)
+from web.api import auth, campaigns, documents, dossiers, openapi, tasks  # noqa: E402,F401  (routes on api_bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from web.api import api_bp
+from web.api import api_bp, documents
 
 
 def _ref(name: str) -> dict:
@@ -772,6 +772,10 @@ PATHS = {
         }
     },
 }
+
+_doc_paths, _doc_schemas = documents.openapi(_std)  # the pupil file (§8)
+PATHS.update(_doc_paths)
+SCHEMAS.update(_doc_schemas)
 
 DOCUMENT = {
     "openapi": "3.1.0",

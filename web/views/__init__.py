@@ -9,6 +9,7 @@ from web.views import (
     admin,
     auth,
     campaigns,
+    documents,
     dossiers,
     evaluation,
     parents,
@@ -37,6 +38,7 @@ def register_blueprints(app):
         prolongations.bp,
         campaigns.bp,
         admin.bp,
+        documents.bp,
     ):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from engine.documents import service as documents
 from engine.dossiers import evaluation, facts, parent_links, progress, prolongations, stops, years
 from engine.models import (
     AuditEvent,
@@ -31,6 +32,7 @@ CONTENT_TITLES = {
     "attestation": "Nouvelle attestation d'orientation (R-ARRET-5)",
     "reinscription_es": "Réinscription dans l'école spécialisée",
     "declaration_prol": "Déclaration de la prolongation d'IPT (annexe 3, la plus récente)",
+    "avis_prolongation": "Avis de prolongation de l'équipe éducative / du conseil de classe (annexe 7, le plus récent)",
     "concertation_prol": "Concertation après un avis défavorable de prolongation (R-PROL-7)",
     "attestation_fwb": "Attestation d'orientation vers un type FWB (R-COMM-2)",
     "proposition_autre": "Proposition de l'école de l'autre Communauté (R-COMM-3)",
@@ -159,5 +161,6 @@ def context(db, runtime, actor, dossier) -> dict:
         "may_record_meeting": evaluation.may_record(actor, dossier),
         "is_cpms_eo": evaluation.is_cpms_eo(actor, dossier) and dossier.status == "ipt_en_place",
         "may_stop": stops.may_request(actor, dossier) and stops.pending(db, dossier) is None,
+        "documents": documents.listing(db, actor, dossier),
         "can_close": es_direction and dossier.status == "en_cours" and dossier.stage != "ipt",
     }

@@ -169,25 +169,71 @@ def demo(port, no_serve, no_worker, bulk):
         click.echo(f"  {email:38} {label}")
     if no_serve:
         return
-    worker = None
-    if not no_worker:
-        import subprocess
-
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "ipt", "worker", "--beat", "--pool", "solo"],
-            env={**os.environ, "IPT_TICK_SECONDS": os.environ.get("IPT_TICK_SECONDS", "5")},
-        )
+    os.environ.setdefault("IPT_BASE_URL", f"http://127.0.0.1:{port}")  # links in the mails
+    worker = _DemoWorker() if not no_worker else None
+    if worker is not None:
+        worker.start()
         mail = settings.smtp_url or f"{settings.instance_dir / 'mail'} (smtp.log)"
         click.echo(f"\nWorker et beat lancés (courtier embarqué). Courriels : {mail}")
     click.echo(f"\nInterface : http://127.0.0.1:{port}  (Ctrl+C pour arrêter)\n")
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops the worker too
     try:
         from web import create_app
 
         create_app().run(host="127.0.0.1", port=port, debug=False)
     finally:
         if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=10)
+            worker.stop()
+
+
+class _DemoWorker:
+    """The demo's worker and beat, in their own process group; restarted if they die."""
+
+    def __init__(self):
+        import threading
+
+        self.proc = None
+        self.stopping = threading.Event()
+
+    def start(self):
+        import threading
+
+        self._spawn()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _spawn(self):
+        import os
+        import subprocess
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ipt", "worker", "--beat", "--pool", "solo"],
+            env={**os.environ, "IPT_TICK_SECONDS": os.environ.get("IPT_TICK_SECONDS", "5")},
+            start_new_session=True,
+        )
+
+    def _watch(self):
+        while not self.stopping.wait(3):
+            if self.proc.poll() is not None:
+                click.echo(
+                    f"Le worker de la démo s'est arrêté (code {self.proc.returncode}) : relance.",
+                    err=True,
+                )
+                self._spawn()
+
+    def stop(self):
+        import os
+        import signal
+
+        self.stopping.set()
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+        except Exception:  # noqa: BLE001 — never leave it behind
+            os.killpg(self.proc.pid, signal.SIGKILL)
 
 
 # -- background work -----------------------------------------------------------------------
@@ -198,7 +244,7 @@ def demo(port, no_serve, no_worker, bulk):
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(beat, pool, concurrency, celery_args):
     """Lance un worker Celery (réglage IPT_BROKER_URL ; sans lui, courtier embarqué)."""
-    from workers.app import app
+    app = _celery_app()
 
     argv = ["worker", "--loglevel=WARNING"]
     if beat:
@@ -214,9 +260,20 @@ def worker(beat, pool, concurrency, celery_args):
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def beat(celery_args):
     """Lance le beat Celery (un seul par installation) : il sonne, la base décide."""
-    from workers.app import app
+    app = _celery_app()
 
     app.start(["beat", "--loglevel=WARNING", *celery_args])
+
+
+def _celery_app():
+    try:
+        from engine.bootstrap import check_background_settings
+        from workers.app import app
+
+        check_background_settings(Settings.from_env())
+    except IPTError as err:
+        _fail(err)
+    return app
 
 
 @main.group()
@@ -228,7 +285,7 @@ def _campaign_year(year):
     from engine.background import campaigns
 
     try:
-        return campaigns.parse_year(year) if year else campaigns.current_year()
+        return campaigns.current_year() if year is None else campaigns.parse_year(year)
     except IPTError as err:
         _fail(err)
 
@@ -379,21 +436,30 @@ def simulate(until, quiet):
         _fail(err)
 
 
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
 def _describe_day(report, done) -> str:
     parts = []
     if "campagne_ouverte" in report:
         parts.append(f"campagne ouverte ({report['campagne_ouverte']} dossiers)")
     if report.get("campagne_ajoutes"):
-        parts.append(f"{report['campagne_ajoutes']} dossiers ajoutés à la campagne")
+        parts.append(
+            _n(report["campagne_ajoutes"], "dossier ajouté", "dossiers ajoutés") + " à la campagne"
+        )
     if "sans_decision" in report:
         parts.append(
             f"fin d'année : {report['sans_decision']} prolongations sans décision signalées"
         )
     rappels = report.get("rappels")
     if rappels and rappels.get("digests"):
-        parts.append(f"{rappels['digests']} courriel(s) de rappel ({rappels['timers']} rappels)")
+        parts.append(
+            f"{_n(rappels['digests'], 'courriel de rappel', 'courriels de rappel')} "
+            f"({_n(rappels['timers'], 'tâche signalée', 'tâches signalées')})"
+        )
     if done.get("done"):
-        parts.append(f"{done['done']} travail(aux) fait(s)")
+        parts.append(_n(done["done"], "travail fait", "travaux faits"))
     if done.get("failed"):
         parts.append(f"{done['failed']} en échec")
     return " ; ".join(parts) or "rien à faire"

@@ -88,7 +88,10 @@ def school_year(year: int | None) -> str:
     return f"{year}-{year + 1}" if year else "—"
 
 
+from engine.french import de  # noqa: E402
+
 FILTERS = {
+    "de": de,
     "date_fr": date_fr,
     "datetime_fr": datetime_fr,
     "school_year": school_year,

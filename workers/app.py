@@ -14,18 +14,41 @@ from pathlib import Path
 from celery import Celery
 
 from engine.config import Settings
+from engine.errors import ConfigError
 
-RELAY_SECONDS = float(os.environ.get("IPT_RELAY_SECONDS") or 2)
-TICK_SECONDS = float(os.environ.get("IPT_TICK_SECONDS") or 30)
+BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "sentinel", "iptfs", "filesystem", "memory")
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"Réglage {name} : « {raw} » n'est pas un nombre de secondes.") from None
+    if not 0.1 <= value <= 3600:
+        raise ConfigError(f"Réglage {name} : entre 0,1 et 3600 secondes.")
+    return value
+
+
+RELAY_SECONDS = _seconds("IPT_RELAY_SECONDS", 2)
+TICK_SECONDS = _seconds("IPT_TICK_SECONDS", 30)
 
 
 def broker_options(settings: Settings) -> tuple[str, dict]:
     if settings.broker_url:
+        scheme = settings.broker_url.split("://", 1)[0]
+        if "://" not in settings.broker_url or scheme not in BROKER_SCHEMES:
+            raise ConfigError(
+                f"Réglage IPT_BROKER_URL : « {scheme} » n'est pas un courtier connu "
+                "(redis://hôte:6379/0 en production ; sans réglage, le courtier embarqué)."
+            )
         return settings.broker_url, {}
     folder = Path(settings.instance_dir) / "broker"
     for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    return "filesystem://localhost/", {
+    import workers.fs_transport  # noqa: F401  (registers iptfs://: atomic filesystem writes)
+
+    return "iptfs://localhost/", {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),

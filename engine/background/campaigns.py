@@ -346,9 +346,7 @@ def progress(session, year: int, pole_ids=None) -> dict:
         if due is not None and due < today:
             per_pole[pole_id]["late"] += count
     for pole_id, count in session.execute(
-        mine(
-            select(Dossier.pole_id, func.count()).where(Dossier.status == "ipt_en_place")
-        ).group_by(Dossier.pole_id)
+        mine(select(Dossier.pole_id, func.count()).where(in_ipt(year))).group_by(Dossier.pole_id)
     ):
         per_pole[pole_id]["eligible"] += count
     total = blank()

@@ -92,7 +92,7 @@ def drain(session_factory, runtime, limit: int = 1_000_000) -> dict:
         for job_id, _kind in batch:
             outcome = outbox.process(session_factory, runtime, job_id)
             counts[outcome] = counts.get(outcome, 0) + 1
-            progressed |= outcome in ("done", "failed")
+            progressed |= outcome in ("done", "failed", "cancelled")
             done += 1
         if not progressed:  # only retries left: they wait for their backoff
             break

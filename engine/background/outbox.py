@@ -169,6 +169,15 @@ def _deliver_email(session_factory, runtime, job) -> str:
     return "done"
 
 
+def _link_is_dead(session_factory, link_id) -> bool:
+    from engine.clock import as_utc, clock
+    from engine.models import ParentLink
+
+    with session_factory() as session:
+        link = session.get(ParentLink, link_id)
+        return link is None or link.revoked_at is not None or as_utc(link.expires_at) <= clock.now()
+
+
 def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 

@@ -168,9 +168,10 @@ def _digest(session, runtime, rec: Recipient, day: dt.date) -> bool:
     base = runtime.settings.base_url
     seen = set()
     own, late = [], []
+    mine = {task.id for kind, task, _d, _p in rec.items if kind == "task"}
     for kind, task, dossier, point in rec.items:
-        if (kind, task.id) in seen:
-            continue
+        if (kind, task.id) in seen or (kind == "late" and task.id in mine):
+            continue  # a late task of one's own is listed once, with one's own tasks
         seen.add((kind, task.id))
         (own if kind == "task" else late).append((task, dossier, point))
     links = {}
@@ -188,6 +189,8 @@ def _digest(session, runtime, rec: Recipient, day: dt.date) -> bool:
                 if overdue
                 else f"à faire pour le {task.due_date:%d/%m/%Y}"
             )
+            if _point == "nouvelle" and not overdue:
+                when = f"nouvelle demande, à faire pour le {task.due_date:%d/%m/%Y}"
             link = links.get(dossier.id) or f"{base}/taches/{task.id}"
             lines.append(
                 f"- Dossier {dossier.reference} ({_pupil(dossier)}) : {task.name} — {when}."
@@ -204,7 +207,10 @@ def _digest(session, runtime, rec: Recipient, day: dt.date) -> bool:
             lines.append(f"  {base}/dossiers/{dossier.id}")
         lines.append("")
     if rec.guardian is not None:
-        lines.append("Ce lien est personnel : ne le transmettez à personne.")
+        lines.append(
+            "Ce lien est personnel : ne le transmettez à personne. Il remplace les liens "
+            "reçus auparavant, qui ne fonctionnent plus."
+        )
     lines.append("Ce message est envoyé au plus une fois par jour. Merci de votre collaboration.")
     count = len(own) + len(late)
     subject = (

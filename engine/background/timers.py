@@ -22,20 +22,39 @@ def midnight(day: dt.date) -> dt.datetime:
 
 def schedule_task(session, runtime, row, level: str | None) -> None:
     """Set `row.due_date` and write its reminder timers (called as the task row is created)."""
-    row.due_date, points = plan(runtime, row.id, row.dossier_id, row.bpmn_id, row.stage, level)
+    row.due_date, points = plan(
+        runtime, row.id, row.dossier_id, row.bpmn_id, row.stage, level, row.party
+    )
     for values in points:
         session.add(Timer(**values))
 
 
-def plan(runtime, task_id, dossier_id, bpmn_id, stage, level) -> tuple[dt.date, list[dict]]:
-    """(due date, the timer rows) of a task opening today."""
+def plan(
+    runtime, task_id, dossier_id, bpmn_id, stage, level, party=None
+) -> tuple[dt.date, list[dict]]:
+    """(due date, the timer rows) of a task opening today: announced in the next daily digest
+    ("nouvelle"; the parents get their personal link at once instead), reminded N days before
+    its due date, and late the day after."""
     today = clock.today()
     due = runtime.schedule.due_date(bpmn_id, stage, level, today)
     points = [
         (f"J-{d}", "reminder", due - dt.timedelta(days=d)) for d in runtime.settings.reminder_days
     ]
     points.append(("retard", "late", due + dt.timedelta(days=1)))
-    return due, [
+    announce = []
+    if party != "parents":
+        announce.append(
+            {
+                "key": f"task:{task_id}:nouvelle",
+                "kind": "new",
+                "dossier_id": dossier_id,
+                "human_task_id": task_id,
+                "fire_at": midnight(today),
+                "state": "pending",
+                "payload": {"point": "nouvelle", "due_date": due.isoformat()},
+            }
+        )
+    return due, announce + [
         {
             "key": f"task:{task_id}:{label}",
             "kind": kind,

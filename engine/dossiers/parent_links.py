@@ -11,6 +11,7 @@ from engine import audit
 from engine.auth import new_token, token_digest
 from engine.clock import as_utc, clock
 from engine.errors import AuthError, Forbidden, NotFound
+from engine.french import de
 from engine.models import Guardian, OutboxMessage, ParentLink
 
 RECENT = dt.timedelta(hours=24)
@@ -77,11 +78,11 @@ def _mail_link(session, dossier, guardian, link, url, asked, now) -> None:
             recipient=guardian.email,
             created_at=now,
             payload={
-                "subject": f"IPT de {dossier.pupil_first_name} {dossier.pupil_last_name} : votre lien personnel",
+                "subject": f"IPT {de(dossier.pupil_first_name)} {dossier.pupil_last_name} : votre lien personnel",
                 "body": (
                     f"Bonjour {guardian.first_name} {guardian.last_name},\n\n"
-                    "Le dossier d'intégration permanente totale (IPT) de "
-                    f"{dossier.pupil_first_name} {dossier.pupil_last_name} "
+                    "Le dossier d'intégration permanente totale (IPT) "
+                    f"{de(dossier.pupil_first_name)} {dossier.pupil_last_name} "
                     + (
                         f"attend votre réponse : {', '.join(asked)}.\n"
                         if asked

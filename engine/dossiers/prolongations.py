@@ -282,7 +282,13 @@ def _insert_built(session, runtime, actor, definition, version_id, built, year):
         for task in ready:
             values = instances.task_values(definition, task, instance_id, dossier)
             values["due_date"], points = timers.plan(
-                runtime, values["id"], dossier.id, values["bpmn_id"], values["stage"], dossier.level
+                runtime,
+                values["id"],
+                dossier.id,
+                values["bpmn_id"],
+                values["stage"],
+                dossier.level,
+                values["party"],
             )
             tasks.append(values)
             timer_rows += points

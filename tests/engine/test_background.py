@@ -57,18 +57,28 @@ def seeded(db_session, rt):
 
 
 def open_and_run(session_factory, rt, day=OPENS):
+    """Open the campaign on `day`, run its chunks and the day's digests (the new tasks are
+    announced the day they open)."""
     clock.set_today(day)
     with session_factory() as s:
         campaign = campaigns.open_campaign(s, rt, 2026, "test")
         s.commit()
     daily.drain(session_factory, rt)
+    if rt.schedule.is_school_day(day):
+        with session_factory() as s:
+            reminders.run(s, rt, day)
+            s.commit()
     return campaign
 
 
-def emails(session):
-    return session.scalars(
+def emails(session, include_opening_day=False):
+    """The e-mails queued, without the opening day's announcements unless asked."""
+    from engine.clock import as_utc
+
+    rows = session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "email").order_by(OutboxMessage.id)
     ).all()
+    return [m for m in rows if include_opening_day or as_utc(m.created_at).date() != OPENS]
 
 
 # -- due dates --------------------------------------------------------------------------------
@@ -312,9 +322,31 @@ def test_two_daily_runs_at_the_same_moment_send_one_digest(session_factory, rt, 
     for t in threads:
         t.join()
     with session_factory() as s:
-        assert s.scalar(select(func.count(ReminderDigest.id))) == 1
-        assert s.scalar(select(func.count(DailyRun.id)).where(DailyRun.job == "rappels")) == 1
-        assert s.scalar(select(func.count(Timer.id)).where(Timer.state == "fired")) == 12
+        day = DUE - dt.timedelta(days=7)
+        assert s.scalar(select(func.count(ReminderDigest.id)).where(ReminderDigest.day == day)) == 1
+        assert (
+            s.scalar(
+                select(func.count(DailyRun.id)).where(
+                    DailyRun.job == "rappels", DailyRun.day == day
+                )
+            )
+            == 1
+        )
+        assert (
+            s.scalar(
+                select(func.count(Timer.id)).where(Timer.state == "fired", Timer.key.like("%:J-7"))
+            )
+            == 12
+        )
+
+
+def test_new_tasks_are_announced_in_the_digest_of_the_day_they_open(
+    db_session, session_factory, rt, seeded
+):
+    open_and_run(session_factory, rt)
+    opening = emails(db_session, include_opening_day=True)
+    assert len(opening) == 1  # one direction, 12 new tasks, one mail
+    assert opening[0].payload["body"].count("nouvelle demande, à faire pour le 18/06/2027") == 12
 
 
 # -- the outbox through a real SMTP server ----------------------------------------------------

@@ -200,23 +200,37 @@ def test_beat_restarted_twice_the_same_day_opens_the_campaign_once_and_sends_eac
         for _ in range(3):
             beat = processes.start("beat", **env)
             wait_for(
-                lambda: count(factory, select(func.count(ReminderDigest.id))) > 0,
+                lambda: (
+                    count(
+                        factory,
+                        select(func.count(ReminderDigest.id)).where(ReminderDigest.day == J7),
+                    )
+                    > 0
+                ),
                 what="the day's digests",
             )
             processes.kill(beat)
-        digests = count(factory, select(func.count(ReminderDigest.id)))
-        assert digests == 2  # the two fondamental EO schools' directions (10 tasks each)
+        digests = count(
+            factory, select(func.count(ReminderDigest.id)).where(ReminderDigest.day == J7)
+        )
+        # the four EO directions: the new tasks are announced (they opened after the opening
+        # day's run) and, for the two fondamental schools, their J-7 reminder — one mail each
+        assert digests == 4
         beat = processes.start("beat", **env)  # the relay sends them
         wait_for(lambda: len(smtp.recorder.messages) >= digests, what="digests sent")
         with factory() as s:
             sent = s.scalar(
                 select(func.count(OutboxMessage.id)).where(
-                    OutboxMessage.dedupe_key.like("digest:%"), OutboxMessage.status == "sent"
+                    OutboxMessage.dedupe_key.like(f"digest:%:{J7.isoformat()}"),
+                    OutboxMessage.status == "sent",
                 )
             )
         assert sent == digests
-        recipients = [tuple(r) for r, _m in smtp.recorder.messages]
-        assert len(recipients) == len(set(recipients)) == digests
+        per_day = {}
+        for r, m in smtp.recorder.messages:
+            key = (tuple(r), "nouvelle demande" in m.get_content())
+            per_day[key] = per_day.get(key, 0) + 1
+        assert all(n == 1 for n in per_day.values()), per_day  # each digest once
 
 
 def test_two_workers_polling_timers_at_the_same_moment_fire_each_timer_once(
@@ -237,7 +251,7 @@ def test_two_workers_polling_timers_at_the_same_moment_fire_each_timer_once(
             Timer.state == "pending", Timer.fire_at < timers.midnight(J7 + dt.timedelta(days=1))
         ),
     )
-    assert due == 20  # the J-7 points of the two fondamental schools (secondaire is due later)
+    assert due == 50  # 30 announcements + the J-7 points of the two fondamental schools
     app, _send = publisher(broker_url, tmp_path)
     for _ in range(2):
         processes.start("worker", "--pool", "solo", IPT_TODAY=J7)
@@ -245,11 +259,11 @@ def test_two_workers_polling_timers_at_the_same_moment_fire_each_timer_once(
     for _ in range(10):  # ten ticks at once, shared by the two workers
         app.send_task("ipt.tick", retry=False)
     wait_for(
-        lambda: count(factory, select(func.count(ReminderDigest.id))) == 2,
+        lambda: count(factory, select(func.count(ReminderDigest.id))) == 3,
         what="the day's digests",
     )
     with factory() as s:
         fired = s.scalars(select(Timer).where(Timer.state == "fired")).all()
         assert len(fired) == due  # each once: a timer fires one time or not at all
-        assert s.scalar(select(func.count(ReminderDigest.id))) == 2
+        assert s.scalar(select(func.count(ReminderDigest.id))) == 3  # one per direction
     app.close()

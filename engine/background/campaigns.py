@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine import audit, calendar
+from engine.background import reminders
 from engine.background.outbox import wall_now
 from engine.clock import clock
 from engine.context import Actor
@@ -218,7 +219,8 @@ def close_campaign(session, runtime, campaign) -> int:
         )
     base = runtime.settings.base_url
     for pole_id, dossiers in by_pole.items():
-        for email, label, key in _pole_contacts(session, pole_id):
+        for contact in reminders.pole_contacts(session, pole_id):
+            email, label, key = contact.email, contact.label, contact.key
             lines = [
                 f"Bonjour {label},",
                 "",
@@ -244,25 +246,6 @@ def close_campaign(session, runtime, campaign) -> int:
     campaign.state = "cloturee"
     campaign.closed_at = clock.now()
     return len(rows)
-
-
-def _pole_contacts(session, pole_id):
-    users = session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organisation_id == pole_id,
-            Membership.role == "coordonnateur",
-            User.active.is_(True),
-        )
-        .order_by(User.id)
-    ).all()
-    found = [(u.email, u.full_name, f"user:{u.id}") for u in users if u.email]
-    if not found:
-        pole = session.get(Organisation, pole_id)
-        if pole is not None and pole.email:
-            found = [(pole.email, pole.name, f"org:{pole.id}")]
-    return found
 
 
 # -- progress ----------------------------------------------------------------------------------

@@ -140,13 +140,16 @@ def _addressees(session, task, dossier) -> list[Recipient]:
 
 
 def _coordinators(session, dossier) -> list[Recipient]:
-    if dossier.pole_id is None:
-        return []
+    return pole_contacts(session, dossier.pole_id) if dossier.pole_id is not None else []
+
+
+def pole_contacts(session, pole_id) -> list[Recipient]:
+    """The pôle's active coordinators with an address, else the pôle's own address."""
     users = session.scalars(
         select(User)
         .join(Membership, Membership.user_id == User.id)
         .where(
-            Membership.organisation_id == dossier.pole_id,
+            Membership.organisation_id == pole_id,
             Membership.role == "coordonnateur",
             User.active.is_(True),
         )
@@ -154,7 +157,7 @@ def _coordinators(session, dossier) -> list[Recipient]:
     ).all()
     found = [Recipient(f"user:{u.id}", u.email, u.full_name) for u in users if u.email]
     if not found:
-        pole = session.get(Organisation, dossier.pole_id)
+        pole = session.get(Organisation, pole_id)
         if pole is not None and pole.email:
             found = [Recipient(f"org:{pole.id}", pole.email, pole.name)]
     return found

@@ -173,12 +173,7 @@ def complete_task(
         bpmn_id=row.bpmn_id,
         on_paper=signer.on_paper,
     )
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(
-            "Le dossier a été modifié en même temps par quelqu'un d'autre ; réessayez."
-        ) from None
+    _flush_or_conflict(session)
     return row
 
 
@@ -298,13 +293,18 @@ def reopen_task(session, runtime, actor, task_id: str) -> HumanTask:
         dossier.id,
         task_id=row.id,
     )
+    _flush_or_conflict(session)
+    return row
+
+
+def _flush_or_conflict(session) -> None:
+    """The optimistic revision check: someone else saved the instance first → Conflict."""
     try:
         session.flush()
     except StaleDataError:
         raise Conflict(
             "Le dossier a été modifié en même temps par quelqu'un d'autre ; réessayez."
         ) from None
-    return row
 
 
 def _copy_diagram_facts(session, actor, decision_tasks, dossier):

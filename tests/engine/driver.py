@@ -181,6 +181,16 @@ class Driver:
     def draft_protocole(self, d):
         self.do(d, "rediger_protocole", "coordination.pole@demo.ipt", self.PROTOCOLE)
 
+    def in_ipt(self, **proposition):
+        """A dossier driven through proposition, partner, projet and protocol: IPT in place."""
+        d = self.proposition(**proposition)
+        self.accept_proposition(d)
+        self.find_partner(d)
+        self.agree_projet(d)
+        self.draft_protocole(d)
+        self.sign_protocole(d)
+        return d
+
     def sign_protocole(self, d):
         for bpmn_id, who in (
             ("signer_protocole_eo", "direction.eo.fondamental@demo.ipt"),

@@ -21,12 +21,7 @@ def drv(db_session, settings):
 
 @pytest.fixture
 def ipt(drv):
-    d = drv.proposition()
-    drv.accept_proposition(d)
-    drv.find_partner(d)
-    drv.agree_projet(d)
-    drv.draft_protocole(d)
-    drv.sign_protocole(d)
+    d = drv.in_ipt()
     assert d.status == "ipt_en_place" and d.ipt_start_date == dt.date(2026, 8, 31)
     return d
 

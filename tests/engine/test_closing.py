@@ -29,11 +29,6 @@ def test_close_needs_a_reason_and_cancels_waiting_tasks(drv):
 
 
 def test_no_closing_once_the_ipt_is_in_place(drv):
-    d = drv.proposition()
-    drv.accept_proposition(d)
-    drv.find_partner(d)
-    drv.agree_projet(d)
-    drv.draft_protocole(d)
-    drv.sign_protocole(d)
+    d = drv.in_ipt()
     with pytest.raises(RuleViolation, match="demande d'arrêt"):
         service.close_dossier(drv.s, drv.runtime, drv.user("direction.es@demo.ipt"), d.id, "x")

@@ -21,12 +21,7 @@ def drv(db_session, settings):
 
 @pytest.fixture
 def ipt(drv):
-    d = drv.proposition()
-    drv.accept_proposition(d)
-    drv.find_partner(d)
-    drv.agree_projet(d)
-    drv.draft_protocole(d)  # the protocol asks for the CPMS EO's avis (avis_cpms_eo_requis)
-    drv.sign_protocole(d)
+    d = drv.in_ipt()  # the protocol asks for the CPMS EO's avis (avis_cpms_eo_requis)
     clock.set_today(dt.date(2027, 5, 10))
     return d
 

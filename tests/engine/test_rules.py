@@ -257,12 +257,7 @@ def test_R_PROT_4_no_protocol_without_the_signed_proposition(drv):
 
 
 def test_R_PROT_6_signed_protocol_puts_ipt_in_place_and_asks_the_declaration(drv):
-    d = drv.proposition()
-    drv.accept_proposition(d)
-    drv.find_partner(d)
-    drv.agree_projet(d)
-    drv.draft_protocole(d)
-    drv.sign_protocole(d)
+    d = drv.in_ipt()
     assert (d.stage, d.status) == ("ipt", "ipt_en_place")
     assert d.ipt_start_date == dt.date(2026, 8, 31)  # first day of 2026-2027
     row = drv.task(d, "declarer_protocole")

@@ -104,11 +104,6 @@ def ipt(app, db):
     from tests.engine.driver import Driver
 
     drv = Driver(db, app.extensions["ipt_runtime"].settings)
-    d = drv.proposition()
-    drv.accept_proposition(d)
-    drv.find_partner(d)
-    drv.agree_projet(d)
-    drv.draft_protocole(d)
-    drv.sign_protocole(d)
+    d = drv.in_ipt()
     clock.set_today(dt.date(2027, 2, 8))
     return d
